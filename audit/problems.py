@@ -1,0 +1,43 @@
+"""Problems found in input files, reported one per line: file, row, column, value, what is wrong."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or worth a warning) in an input file."""
+
+    file: str
+    row: int | None      # spreadsheet row number: the header is row 1
+    column: str | None
+    value: str | None
+    message: str
+    severity: str = "error"  # "error" stops the import; "warning" is reported only
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column:
+            where += f", column '{self.column}'"
+        shown = "" if self.value in (None, "") else f" (value {str(self.value)[:60]!r})"
+        return f"{where}: {self.message}{shown}"
+
+
+class ImportFailed(Exception):
+    """The file cannot be loaded; nothing in the database was changed."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        errors = [p for p in problems if p.severity == "error"]
+        super().__init__(f"{len(errors)} problem(s); first: {errors[0] if errors else problems[0]}")
+
+
+def problems_frame(problems: list[Problem]) -> pd.DataFrame:
+    """Problems as a table for the validation report (screen and CSV)."""
+    cols = ["severity", "file", "row", "column", "value", "message"]
+    return pd.DataFrame([asdict(p) for p in problems], columns=cols)[cols]

@@ -1,0 +1,192 @@
+-- Schema of the audit database (version 1). Applied by audit.db.Database.migrate().
+CREATE TABLE IF NOT EXISTS schema_version (
+    version     INTEGER NOT NULL,
+    applied_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+
+-- Geography --------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS las (
+    la_code   VARCHAR PRIMARY KEY,
+    la_name   VARCHAR NOT NULL,
+    in_region BOOLEAN NOT NULL
+);
+CREATE TABLE IF NOT EXISTS districts (
+    district_code VARCHAR PRIMARY KEY,
+    district_name VARCHAR NOT NULL,
+    la_code       VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS towns (
+    town_id       INTEGER PRIMARY KEY,
+    name          VARCHAR NOT NULL,
+    lat           DOUBLE NOT NULL,
+    lon           DOUBLE NOT NULL,
+    district_code VARCHAR,
+    la_code       VARCHAR
+);
+CREATE TABLE IF NOT EXISTS postcode_sectors (
+    sector        VARCHAR PRIMARY KEY,
+    district_code VARCHAR NOT NULL,
+    la_code       VARCHAR NOT NULL,
+    lat           DOUBLE NOT NULL,
+    lon           DOUBLE NOT NULL,
+    n_postcodes   INTEGER NOT NULL
+);
+
+-- Needs taxonomy ----------------------------------------------------------
+CREATE TABLE IF NOT EXISTS need_codes (
+    code                      VARCHAR PRIMARY KEY,
+    category                  VARCHAR NOT NULL,
+    category_label            VARCHAR NOT NULL,
+    label                     VARCHAR NOT NULL,
+    placements_standard_field VARCHAR,
+    ord                       INTEGER NOT NULL
+);
+
+-- Audit rounds and children ----------------------------------------------
+CREATE TABLE IF NOT EXISTS rounds (
+    round_id    INTEGER PRIMARY KEY,
+    label       VARCHAR NOT NULL UNIQUE,
+    audit_date  DATE,
+    source_file VARCHAR,
+    n_rows      INTEGER NOT NULL,
+    checksum    VARCHAR,
+    imported_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    is_sample   BOOLEAN NOT NULL DEFAULT false
+);
+CREATE TABLE IF NOT EXISTS children (
+    round_id                INTEGER NOT NULL,
+    child_id                VARCHAR NOT NULL,
+    la_code                 VARCHAR NOT NULL,
+    age                     INTEGER NOT NULL,
+    sex                     VARCHAR,
+    home_sector             VARCHAR,   -- postcode sector only: full postcodes are never stored
+    home_district_code      VARCHAR,
+    home_lat                DOUBLE,
+    home_lon                DOUBLE,
+    placement_type          VARCHAR,   -- SSDA903 PLACE code
+    placement_urn           VARCHAR,
+    placement_sector        VARCHAR,
+    placement_la_code       VARCHAR,   -- district's upper-tier LA, or NULL outside the region
+    placement_in_region     BOOLEAN,
+    placement_lat           DOUBLE,
+    placement_lon           DOUBLE,
+    distance_km             DOUBLE,
+    weekly_cost             DOUBLE,
+    dol_order               BOOLEAN,
+    foster_suitability      VARCHAR,
+    residential_suitability VARCHAR,
+    supported_suitability   VARCHAR,
+    cared_alongside         VARCHAR,
+    PRIMARY KEY (round_id, la_code, child_id)
+);
+-- One row per child and need code; present is NULL when the audit left it blank.
+CREATE TABLE IF NOT EXISTS child_needs (
+    round_id INTEGER NOT NULL,
+    la_code  VARCHAR NOT NULL,
+    child_id VARCHAR NOT NULL,
+    code     VARCHAR NOT NULL,
+    present  BOOLEAN,
+    PRIMARY KEY (round_id, la_code, child_id, code)
+);
+CREATE TABLE IF NOT EXISTS child_cohorts (
+    round_id INTEGER NOT NULL,
+    la_code  VARCHAR NOT NULL,
+    child_id VARCHAR NOT NULL,
+    cohort   INTEGER NOT NULL,
+    PRIMARY KEY (round_id, la_code, child_id)
+);
+CREATE TABLE IF NOT EXISTS cohort_fits (
+    round_id   INTEGER PRIMARY KEY,
+    method     VARCHAR NOT NULL,
+    k          INTEGER NOT NULL,
+    fitted_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+CREATE TABLE IF NOT EXISTS cohort_names (
+    round_id INTEGER NOT NULL,
+    cohort   INTEGER NOT NULL,
+    name     VARCHAR NOT NULL,
+    edited   BOOLEAN NOT NULL DEFAULT false,
+    PRIMARY KEY (round_id, cohort)
+);
+
+-- Provision ----------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS homes (
+    urn           VARCHAR PRIMARY KEY,
+    name          VARCHAR,
+    provider      VARCHAR,
+    sector        VARCHAR,
+    la_code       VARCHAR,
+    district_code VARCHAR,
+    postcode_sector VARCHAR,
+    lat           DOUBLE NOT NULL,
+    lon           DOUBLE NOT NULL,
+    places        INTEGER NOT NULL,
+    ofsted_grade  VARCHAR,
+    weekly_fee    DOUBLE,
+    source        VARCHAR NOT NULL DEFAULT 'homes'
+);
+CREATE TABLE IF NOT EXISTS home_needs (
+    urn  VARCHAR NOT NULL,
+    code VARCHAR NOT NULL,
+    PRIMARY KEY (urn, code)
+);
+-- Which LA's children occupy how many of a home's places.
+CREATE TABLE IF NOT EXISTS home_occupancy (
+    urn         VARCHAR NOT NULL,
+    la_code     VARCHAR NOT NULL,  -- ONS code, or 'OUTSIDE' for LAs outside the region
+    places_used INTEGER NOT NULL,
+    PRIMARY KEY (urn, la_code)
+);
+CREATE TABLE IF NOT EXISTS shortbreak_providers (
+    provider_id     VARCHAR PRIMARY KEY,
+    name            VARCHAR,
+    lat             DOUBLE NOT NULL,
+    lon             DOUBLE NOT NULL,
+    district_code   VARCHAR,
+    la_code         VARCHAR,
+    capacity        INTEGER NOT NULL,
+    min_age         INTEGER,
+    max_age         INTEGER,
+    needs_supported VARCHAR,
+    type            VARCHAR
+);
+CREATE TABLE IF NOT EXISTS shortbreak_children (
+    child_id      VARCHAR NOT NULL,
+    la_code       VARCHAR NOT NULL,
+    age           INTEGER NOT NULL,
+    home_sector   VARCHAR,
+    home_district_code VARCHAR,
+    lat           DOUBLE,
+    lon           DOUBLE,
+    primary_need  VARCHAR,
+    tier          VARCHAR,
+    PRIMARY KEY (la_code, child_id)
+);
+
+-- Metadata (e.g. whether the data is the synthetic sample) -------------------
+CREATE TABLE IF NOT EXISTS meta (
+    key   VARCHAR PRIMARY KEY,
+    value VARCHAR
+);
+
+-- Views --------------------------------------------------------------------
+-- A child's categories: present when any code of the category is present.
+CREATE OR REPLACE VIEW child_categories AS
+SELECT cn.round_id, cn.la_code, cn.child_id, nc.category,
+       bool_or(coalesce(cn.present, false)) AS present
+FROM child_needs cn JOIN need_codes nc USING (code)
+GROUP BY ALL;
+
+CREATE OR REPLACE VIEW child_need_counts AS
+SELECT round_id, la_code, child_id, count(*) FILTER (WHERE present) AS n_needs
+FROM child_categories GROUP BY ALL;
+
+CREATE OR REPLACE VIEW children_enriched AS
+SELECT c.*, coalesce(n.n_needs, 0) AS n_needs,
+       CASE WHEN c.age < 10 THEN '0-9' WHEN c.age < 13 THEN '10-12'
+            WHEN c.age < 16 THEN '13-15' WHEN c.age < 18 THEN '16-17'
+            ELSE '18+' END AS age_band,
+       (c.placement_la_code IS DISTINCT FROM c.la_code) AS outside_own_la,
+       (c.distance_km > 32.187) AS over_20_miles
+FROM children c
+LEFT JOIN child_need_counts n USING (round_id, la_code, child_id);

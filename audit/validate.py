@@ -1,0 +1,163 @@
+"""Column-by-column checking of input tables, vectorised so 85,000-row files load in seconds.
+
+Each column spec turns a column of strings into typed values and a mask of the
+cells that are wrong; `check()` gathers every wrong cell into a Problem naming
+file, spreadsheet row, column and value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from audit import postcodes, region
+from audit.problems import Problem
+
+Parser = Callable[[pd.Series], tuple[pd.Series, pd.Series]]
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+TRUE_WORDS = {"y", "yes", "1", "true", "t"}
+FALSE_WORDS = {"n", "no", "0", "false", "f"}
+
+
+@dataclass
+class Column:
+    """How to read and check one column."""
+
+    name: str
+    parse: Parser
+    message: str
+    required: bool = False
+    blank_ok: bool = True
+    severity: str = "error"
+    aliases: tuple[str, ...] = field(default_factory=tuple)
+
+
+def text(max_len: int = 200) -> Parser:
+    """Free text; a cell that would run as a spreadsheet formula is refused."""
+    def parse(s: pd.Series):
+        bad = s.str.startswith(("=", "+", "@")) | (s.str.len() > max_len)
+        return s.where(s != "", None), bad
+    return parse
+
+
+def integer(lo: int, hi: int) -> Parser:
+    """Whole numbers in [lo, hi] ('14.0' from Excel is accepted)."""
+    def parse(s: pd.Series):
+        num = pd.to_numeric(s, errors="coerce")
+        whole = num.notna() & (num == np.floor(num.fillna(0)))
+        ok = whole & num.between(lo, hi)
+        bad = (s != "") & ~ok
+        return num.where(ok).astype("Int64"), bad
+    return parse
+
+
+def number(lo: float, hi: float) -> Parser:
+    """Decimal numbers in [lo, hi]; a leading £ and thousands commas are allowed."""
+    def parse(s: pd.Series):
+        num = pd.to_numeric(s.str.replace(r"^£|,", "", regex=True), errors="coerce")
+        ok = num.between(lo, hi)
+        bad = (s != "") & ~ok
+        return num.where(ok), bad
+    return parse
+
+
+def flag() -> Parser:
+    """Y/N, yes/no, 1/0, true/false in any case; blank means not recorded (None)."""
+    def parse(s: pd.Series):
+        low = s.str.lower()
+        val = pd.Series(pd.NA, index=s.index, dtype="boolean")
+        val[low.isin(TRUE_WORDS)] = True
+        val[low.isin(FALSE_WORDS)] = False
+        bad = (s != "") & val.isna()
+        return val, bad
+    return parse
+
+
+def choice(options: list[str] | dict[str, str]) -> Parser:
+    """One of a fixed list (case and spacing tolerant), returned in its canonical spelling."""
+    mapping = {(k if isinstance(options, dict) else o).lower().strip(): o
+               for k, o in (options.items() if isinstance(options, dict) else zip(options, options))}
+    def parse(s: pd.Series):
+        val = s.str.lower().str.replace(r"\s+", " ", regex=True).map(mapping)
+        bad = (s != "") & val.isna()
+        return val.where(val.notna(), None), bad
+    return parse
+
+
+def la() -> Parser:
+    """An Eastern-region LA by ONS code or name."""
+    def parse(s: pd.Series):
+        codes = {v: region.la_code(v) for v in s.unique()}
+        val = s.map(codes)
+        bad = (s != "") & val.isna()
+        return val, bad
+    return parse
+
+
+def postcode() -> Parser:
+    """A full postcode or sector; returns the normalised form (full postcodes are reduced later)."""
+    def parse(s: pd.Series):
+        uniq = {v: postcodes.normalise(v) for v in s.unique()}
+        val = s.map(uniq)
+        bad = (s != "") & val.isna()
+        return val, bad
+    return parse
+
+
+def check(df: pd.DataFrame, specs: list[Column], label: str, max_problems: int = 1000) -> tuple[pd.DataFrame, list[Problem]]:
+    """Parse every specified column; return typed values and all problems found."""
+    problems: list[Problem] = []
+    present = set(df.columns)
+    for spec in specs:
+        for alias in spec.aliases:
+            if spec.name not in present and alias in present:
+                df = df.rename(columns={alias: spec.name})
+                present = set(df.columns)
+    missing = [s.name for s in specs if s.required and s.name not in present]
+    for name in missing:
+        problems.append(Problem(label, 1, name, None, "required column is missing from the header row"))
+    if missing:
+        return pd.DataFrame(), problems
+    out = pd.DataFrame({"_row": df["_row"].to_numpy()}, index=df.index)
+    for spec in specs:
+        if spec.name not in present:
+            continue
+        raw = df[spec.name]
+        values, bad = spec.parse(raw)
+        blank = raw == ""
+        if not spec.blank_ok:
+            bad = bad | blank
+        out[spec.name] = values
+        for idx in np.flatnonzero(bad.to_numpy())[: max_problems - len(problems) if spec.severity == "error" else 50]:
+            v = raw.iat[idx]
+            msg = "is blank but a value is required" if v == "" and not spec.blank_ok else spec.message
+            problems.append(Problem(label, int(df["_row"].iat[idx]), spec.name, v, msg, spec.severity))
+        n_bad = int(bad.sum())
+        if spec.severity == "error" and n_bad > max_problems:
+            problems.append(Problem(label, None, spec.name, None, f"... and {n_bad - max_problems} more problems in this column"))
+    return out, problems
+
+
+def unknown_columns(df: pd.DataFrame, specs: list[Column], label: str, extra_ok: set[str] = frozenset()) -> list[Problem]:
+    """Extra columns are reported as warnings and ignored, never silently loaded."""
+    known = {s.name for s in specs} | {a for s in specs for a in s.aliases} | set(extra_ok) | {"_row"}
+    return [Problem(label, 1, c, None, "unknown column: ignored", "warning") for c in df.columns if c not in known]
+
+
+def duplicates(df: pd.DataFrame, keys: list[str], label: str) -> list[Problem]:
+    """Rows that repeat a key that must be unique, naming the first row it appeared in."""
+    dup = df.duplicated(subset=keys, keep=False)
+    if not dup.any():
+        return []
+    problems = []
+    first = df[dup].groupby(keys, dropna=False)["_row"].transform("min")
+    for idx in df[dup].index:
+        row = int(df.at[idx, "_row"])
+        if row != int(first.at[idx]):
+            value = " / ".join(str(df.at[idx, k]) for k in keys)
+            problems.append(Problem(label, row, keys[-1], value, f"duplicates row {int(first.at[idx])}: must be unique"))
+    return problems
