@@ -150,7 +150,7 @@ class _Catchment:
         total = self.demand["weight"].sum()
         return float(self.supply["capacity"].sum() / total) if total > 0 else np.nan
 
-    def _weights(self, d: np.ndarray) -> np.ndarray:
+    def weights(self, d: np.ndarray) -> np.ndarray:
         """Decay weights with this catchment's settings."""
         return decay_weights(d, self.radius_km, self.decay, self.zones)
 
@@ -195,12 +195,12 @@ def _access_at(c: _Catchment, locations: pd.DataFrame) -> pd.DataFrame:
     if ok.any() and len(c.supply):
         s_tree = cKDTree(_xyz(c.supply["lat"].to_numpy(), c.supply["lon"].to_numpy()))
         li, sj, d = _pairs(cKDTree(xyz), s_tree, c.radius_km)
-        acc = np.bincount(li, weights=c._weights(d) * c.ratio[sj], minlength=ok.sum())
+        acc = np.bincount(li, weights=c.weights(d) * c.ratio[sj], minlength=ok.sum())
         sup_reach = np.bincount(li, weights=c.supply["capacity"].to_numpy()[sj], minlength=ok.sum())
     if ok.any() and len(c.demand):
         d_tree = cKDTree(_xyz(c.demand["lat"].to_numpy(), c.demand["lon"].to_numpy()))
         li, dk, d = _pairs(cKDTree(xyz), d_tree, c.radius_km)
-        dem_reach = np.bincount(li, weights=c._weights(d) * c.demand["weight"].to_numpy()[dk],
+        dem_reach = np.bincount(li, weights=c.weights(d) * c.demand["weight"].to_numpy()[dk],
                                 minlength=ok.sum())
     out["access_ratio"][ok], out["supply_in_reach"][ok], out["demand_in_reach"][ok] = acc, sup_reach, dem_reach
     return pd.DataFrame(out, index=locations.index)
@@ -217,7 +217,10 @@ def e2sfca(demand: pd.DataFrame, supply: pd.DataFrame, locations: pd.DataFrame, 
     (children within the radius, decayed). Locations without coordinates get NaN.
     """
     c = _catchment(demand, supply, radius_km, decay, zones)
-    return pd.concat([locations, _access_at(c, locations)], axis=1)
+    out = locations.copy()
+    for col, values in _access_at(c, locations).items():
+        out[col] = values.to_numpy()  # positional, so duplicate index labels cannot misalign
+    return out
 
 
 def _nearest(points: pd.DataFrame, targets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -274,6 +277,8 @@ def _town_table(c: _Catchment, towns: pd.DataFrame, a_ref: float | None) -> tupl
         "demand_in_reach": acc["demand_in_reach"].to_numpy(),
         "town_id": towns["town_id"].to_numpy() if "town_id" in towns else towns.index.to_numpy(),
     })
+    if "district_name" in towns:
+        table["district_name"] = towns["district_name"].to_numpy()
     return table, town_of_point
 
 
@@ -285,8 +290,8 @@ def gap_table(demand: pd.DataFrame, supply: pd.DataFrame, towns: pd.DataFrame, r
     towns: town_id, name, lat, lon, district_code, la_code. Columns: town,
     district (code), la (code), demand (children whose nearest town this is),
     supply (places within the radius), access_ratio, gap_score, nearest_supply,
-    nearest_km, then demand_in_reach (children within the radius, decayed) and
-    town_id. a_ref overrides the fair-share ratio (default: total supply / total
+    nearest_km, then demand_in_reach (children within the radius, decayed),
+    town_id and, when towns has it, district_name. a_ref overrides the fair-share ratio (default: total supply / total
     demand). Sorted by gap_score, then demand, descending.
     """
     c = _catchment(demand, supply, radius_km, decay, zones)

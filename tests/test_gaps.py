@@ -238,3 +238,10 @@ def test_method_text_states_the_assumptions():
     text = method_text(32.19, "gaussian")
     for phrase in ("straight lines", "32.19 km", "20 miles", "gap score", "fair share"):
         assert phrase in text
+
+
+def test_locations_keep_their_rows_even_with_a_repeated_index():
+    towns = TOWNS.set_axis([7, 7, 8])
+    out = e2sfca(DEMAND, SUPPLY, towns, 10, decay="step")
+    assert list(out.index) == [7, 7, 8]
+    assert out["access_ratio"].tolist() == pytest.approx([2, 10 / 3, 4 / 3])
