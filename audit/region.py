@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Upper-tier LAs of the Eastern region (ECCRN), ONS codes as used by the ONSPD.
 REGION_LAS: dict[str, str] = {
@@ -56,3 +57,14 @@ def la_code(value: object) -> str | None:
 def la_name(code: str) -> str:
     """Return the display name of an LA code (the code itself when outside the region)."""
     return REGION_LAS.get(code, code)
+
+
+@lru_cache(maxsize=1)
+def district_la() -> dict[str, str]:
+    """District (LTLA) code -> its upper-tier LA code, for the region's 45 districts."""
+    import pandas as pd
+
+    from audit.paths import GEODATA
+
+    df = pd.read_csv(GEODATA / "districts.csv", dtype=str)
+    return dict(zip(df["district_code"], df["la_code"]))

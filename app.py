@@ -1,0 +1,18 @@
+"""Eastern Region Needs Audit: the router. Shared filters live here; pages live in pages/."""
+
+import streamlit as st
+
+from pages import ui
+
+st.set_page_config(page_title="Eastern Region Needs Audit", page_icon=":material/diversity_3:", layout="wide")
+
+ui.first_run()
+PAGES = [
+    st.Page("pages/overview.py", title="Regional overview", icon=":material/dashboard:", url_path="overview", default=True),
+]
+nav = st.navigation(PAGES)
+ctx = ui.sidebar()
+st.session_state["ctx"] = ctx
+ui.style(ctx.meeting)
+ui.banner()
+nav.run()

@@ -1,0 +1,76 @@
+"""Every extract the app offers, by name, so `audit export` and the download buttons share one path."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pandas as pd
+
+from audit import overview, region
+from audit.db import Database
+from audit.export import to_csv_bytes
+from audit.filters import Filters
+from audit.suppress import PUBLIC, Viewer
+
+Extract = Callable[[Database, Filters, Viewer], pd.DataFrame]
+EXTRACTS: dict[str, tuple[str, Extract]] = {}
+
+
+def register(name: str, title: str):
+    """Decorator: make a function an extract available in the app and `audit export`."""
+    def wrap(fn: Extract) -> Extract:
+        EXTRACTS[name] = (title, fn)
+        return fn
+    return wrap
+
+
+@register("overview_by_la", "LA comparison (children, needs, placements, homes)")
+def _overview_by_la(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """The overview's LA table as displayed (suppressed)."""
+    return overview.la_table(db, f, viewer).display.drop(columns="la_code")
+
+
+@register("homes", "Children's homes in the region")
+def _homes(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """Homes are public registrations (Ofsted), so no child counts and no suppression needed."""
+    return db.q("homes_points", la=f.la)
+
+
+@register("rounds", "Audit rounds loaded")
+def _rounds(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """What has been imported, from which file, when."""
+    return overview.rounds(db)
+
+
+@register("children", "Child-level needs profiles (own LA only)")
+def _children(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """Child-level rows: only for one LA the viewer may see, never in meeting mode."""
+    if f.la is None or not viewer.may_see(f.la):
+        raise PermissionError("Child-level extracts are only available for your own LA.")
+    return db.q("children_extract", round_id=f.round_id, la=f.la, age_band=f.age_band)
+
+
+def round_id(db: Database, label: str | None) -> int | None:
+    """The id of a round label, or of the newest round when no label is given."""
+    rounds = overview.rounds(db)
+    if rounds.empty:
+        return None
+    if label is None:
+        return int(rounds["round_id"].iat[0])
+    hit = rounds[rounds["label"] == label]
+    if hit.empty:
+        raise KeyError(f"audit round '{label}' not found")
+    return int(hit["round_id"].iat[0])
+
+
+def export(db: Database, name: str, la: str | None = None, round_label: str | None = None,
+           viewer: Viewer | None = None) -> bytes:
+    """CSV bytes of a named extract; from the command line the named LA is the viewer's own."""
+    if name not in EXTRACTS:
+        raise KeyError(f"unknown extract '{name}'; choose from: {', '.join(sorted(EXTRACTS))}")
+    code = region.la_code(la) if la else None
+    if la and code is None:
+        raise KeyError(f"'{la}' is not one of the 11 Eastern LAs")
+    viewer = viewer or Viewer(child_level_las=frozenset({code}) if code else frozenset())
+    f = Filters(round_id=round_id(db, round_label), la=code)
+    return to_csv_bytes(EXTRACTS[name][1](db, f, viewer))

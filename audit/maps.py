@@ -1,0 +1,166 @@
+"""Folium maps that work without internet: Leaflet is inlined from PyPI packages, never a CDN."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import folium
+import folium.plugins
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
+
+from audit.colours import SEQUENTIAL, GRADE_COLOURS, NO_DATA
+
+REGION_CENTRE = (52.25, 0.55)
+
+
+@lru_cache(maxsize=None)
+def _data_url(package: str, filename: str, mime: str) -> str:
+    """A file from an xstatic package as a data: URL, so the browser fetches nothing from outside."""
+    import importlib
+
+    base = Path(importlib.import_module(f"xstatic.pkg.{package}").BASE_DIR)
+    return f"data:{mime};base64," + base64.b64encode((base / filename).read_bytes()).decode("ascii")
+
+
+class OfflineMap(folium.Map):
+    """A folium Map whose only assets are Leaflet's own JS and CSS, inlined."""
+
+    default_js = [("leaflet", _data_url("leaflet", "leaflet.js", "text/javascript"))]
+    default_css = [("leaflet_css", _data_url("leaflet", "leaflet.css", "text/css"))]
+
+
+class OfflineMarkerCluster(folium.plugins.MarkerCluster):
+    """Marker clustering with the plugin's assets inlined from xstatic-leaflet-markercluster."""
+
+    default_js = [("markerclusterjs", _data_url("leaflet_markercluster", "leaflet.markercluster.js", "text/javascript"))]
+    default_css = [
+        ("markerclustercss", _data_url("leaflet_markercluster", "MarkerCluster.css", "text/css")),
+        ("markerclusterdefaultcss", _data_url("leaflet_markercluster", "MarkerCluster.Default.css", "text/css")),
+    ]
+
+
+class Legend(MacroElement):
+    """A legend drawn as a Leaflet control (plain JS, so it renders inside streamlit-folium too)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function() {
+            var legend = L.control({position: 'bottomright'});
+            legend.onAdd = function () {
+                var div = L.DomUtil.create('div', 'audit-legend');
+                div.style.cssText = 'background:#fff;padding:8px 10px;border-radius:6px;font:{{ this.font_px }}px/1.35 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);color:#222';
+                div.innerHTML = {{ this.html|tojson }};
+                return div;
+            };
+            legend.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, title: str, items: list[tuple[str, str]], font_px: int = 13):
+        super().__init__()
+        self._name = "Legend"
+        self.font_px = font_px
+        rows = "".join(
+            f'<div><span style="display:inline-block;width:14px;height:14px;background:{c};border:1px solid #555;margin-right:6px;vertical-align:-2px"></span>{label}</div>'
+            for c, label in items
+        )
+        self.html = f"<b>{title}</b>{rows}"
+
+
+def base_map(bounds: list[list[float]] | None = None, large: bool = False) -> OfflineMap:
+    """An empty map of the region; base tiles only when AUDIT_TILES names a reachable tile server."""
+    tiles = os.environ.get("AUDIT_TILES", "").strip()
+    m = OfflineMap(location=REGION_CENTRE, zoom_start=8, tiles=None, control_scale=True, prefer_canvas=False)
+    if tiles:
+        url = "https://tile.openstreetmap.org/{z}/{x}/{y}.png" if tiles.lower() == "osm" else tiles
+        folium.TileLayer(url, attr="© OpenStreetMap contributors", name="Base map").add_to(m)
+    if bounds:
+        m.fit_bounds(bounds)
+    return m
+
+
+def _bins(values: pd.Series, n: int = 5) -> list[float]:
+    """Class breaks for a choropleth: quantiles of the non-missing values, de-duplicated."""
+    v = values.dropna().astype(float)
+    if v.empty:
+        return [0.0, 1.0]
+    edges = np.unique(np.quantile(v, np.linspace(0, 1, n + 1)).round(0))
+    return edges.tolist() if len(edges) > 1 else [float(v.min()), float(v.max()) + 1]
+
+
+def colour_for(value: float, edges: list[float], palette: list[str] = SEQUENTIAL) -> str:
+    """The palette colour of a value's class (grey for hidden or missing values)."""
+    if value is None or pd.isna(value):
+        return NO_DATA
+    idx = int(np.searchsorted(edges[1:-1], value, side="right"))
+    return palette[min(idx, len(palette) - 1) * (len(palette) - 1) // max(len(edges) - 2, 1)]
+
+
+def choropleth(m: folium.Map, shapes: gpd.GeoDataFrame, value_col: str, label_col: str, display_col: str,
+               title: str, name: str, large: bool = False, key: str = "la_code") -> list[float]:
+    """Shade areas by a (suppressed) value; hidden values are grey and say '<5' in the tooltip."""
+    edges = _bins(shapes[value_col])
+    shapes = shapes.copy()
+    shapes["_fill"] = [colour_for(v, edges) for v in shapes[value_col]]
+    shapes["_shown"] = shapes[display_col].astype(str)
+    gj = json.loads(shapes[[key, label_col, "_shown", "_fill", "geometry"]].to_json())
+    folium.GeoJson(
+        gj,
+        name=name,
+        style_function=lambda f: {"fillColor": f["properties"]["_fill"], "color": "#333333", "weight": 1.2, "fillOpacity": 0.75},
+        highlight_function=lambda f: {"weight": 3, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(fields=[label_col, "_shown"], aliases=["", title + ":"], sticky=True,
+                                      style=f"font-size:{16 if large else 13}px"),
+    ).add_to(m)
+    items = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        items.append((colour_for((lo + hi) / 2 if hi > lo else lo, edges), f"{lo:,.0f}–{hi:,.0f}"))
+    items.append((NO_DATA, "fewer than 5 or none"))
+    Legend(title, items, 16 if large else 13).add_to(m)
+    return edges
+
+
+def homes_layer(m: folium.Map, homes: pd.DataFrame, name: str = "Children's homes", cluster: bool = False,
+                large: bool = False) -> folium.FeatureGroup:
+    """Homes as circle markers sized by places and coloured by Ofsted grade."""
+    group = folium.FeatureGroup(name=name)
+    target = OfflineMarkerCluster(name=name).add_to(group) if cluster else group
+    for h in homes.itertuples(index=False):
+        tip = (f"<b>{h.name}</b><br>{h.provider}<br>{int(h.places)} places · {h.ofsted_grade or 'Not yet inspected'}"
+               f"<br><small>Needs met: {h.needs_met or 'not stated'}</small>")
+        folium.CircleMarker(
+            location=(h.lat, h.lon), radius=3 + 2.2 * float(np.sqrt(max(h.places, 0))),
+            color="#222222", weight=1, fill=True, fill_opacity=0.85,
+            fill_color=GRADE_COLOURS.get(h.ofsted_grade or "Not yet inspected", NO_DATA),
+            tooltip=folium.Tooltip(tip, style=f"font-size:{15 if large else 12}px"),
+        ).add_to(target)
+    group.add_to(m)
+    return group
+
+
+def region_overview_map(las: gpd.GeoDataFrame, homes: pd.DataFrame, focus: str | None = None,
+                        large: bool = False) -> OfflineMap:
+    """LA boundaries shaded by children in the audit, with homes sized by places; fits the chosen LA."""
+    shown = las[las["la_code"] == focus] if focus is not None and (las["la_code"] == focus).any() else las
+    minx, miny, maxx, maxy = shown.total_bounds
+    m = base_map([[miny, minx], [maxy, maxx]], large)
+    choropleth(m, las, "children_value", "la_name", "children_display", "Children in the audit",
+               "Children in the audit by LA", large)
+    if not homes.empty:
+        homes_layer(m, homes, large=large)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+def html(m: folium.Map) -> str:
+    """The map as one self-contained HTML page (what a browser would load)."""
+    return m.get_root().render()

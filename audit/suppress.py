@@ -1,0 +1,131 @@
+"""Small-number suppression for every aggregate the audit shows or exports.
+
+Counts of 1-4 are shown as "<5" (primary suppression). Where a row or column
+total is shown, or can be worked out, a line with a single hidden cell would
+reveal it, so the next smallest count in that line is hidden too (secondary
+suppression, shown as "c"). Rates and means built on fewer than 5 children are
+hidden. A viewer allowed to see child-level data for an LA sees that LA's rows
+unsuppressed (never in meeting mode).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+THRESHOLD = 5
+PRIMARY = "<5"
+SECONDARY = "c"
+LEGEND = '"<5": between 1 and 4 children; "c": hidden so that totals cannot reveal a number under 5.'
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking: which LAs' child-level data they may see, and whether on a shared screen."""
+
+    child_level_las: frozenset[str] = field(default_factory=frozenset)
+    meeting_mode: bool = False
+
+    def may_see(self, la_code: str | None) -> bool:
+        """True when counts for this LA need no suppression for this viewer."""
+        return not self.meeting_mode and la_code is not None and la_code in self.child_level_las
+
+
+PUBLIC = Viewer()
+
+
+@dataclass
+class Suppressed:
+    """A table after suppression: what to display, numbers for charts (NaN when hidden), and the mask."""
+
+    display: pd.DataFrame
+    numeric: pd.DataFrame
+    mask: pd.DataFrame
+
+    @property
+    def any(self) -> bool:
+        """Whether anything was hidden (the page then shows the legend)."""
+        return bool(self.mask.to_numpy().any())
+
+
+def primary_mask(values: pd.DataFrame) -> pd.DataFrame:
+    """Cells holding 1-4."""
+    v = values.apply(pd.to_numeric, errors="coerce")
+    return (v >= 1) & (v < THRESHOLD)
+
+
+def secondary_mask(values: pd.DataFrame, mask: pd.DataFrame, rows: bool, cols: bool) -> pd.DataFrame:
+    """Hide the next smallest count in any row/column that has exactly one hidden cell."""
+    v = values.apply(pd.to_numeric, errors="coerce").fillna(0).to_numpy(float)
+    m = mask.to_numpy(bool).copy()
+    changed = True
+    while changed:
+        changed = False
+        for axis, enabled in ((1, rows), (0, cols)):
+            if not enabled:
+                continue
+            for i in range(m.shape[0] if axis == 1 else m.shape[1]):
+                line_m = m[i, :] if axis == 1 else m[:, i]
+                line_v = v[i, :] if axis == 1 else v[:, i]
+                if line_m.sum() == 1 and len(line_m) > 1:
+                    candidates = np.where(~line_m & (line_v > 0), line_v, np.inf)
+                    j = int(np.argmin(candidates))
+                    if np.isfinite(candidates[j]):
+                        if axis == 1:
+                            m[i, j] = True
+                        else:
+                            m[j, i] = True
+                        changed = True
+    return pd.DataFrame(m, index=mask.index, columns=mask.columns)
+
+
+def suppress(df: pd.DataFrame, counts: list[str], *, rates: dict[str, str] | None = None,
+             row_totals: bool = False, col_totals: bool = False, la_col: str | None = None,
+             viewer: Viewer = PUBLIC) -> Suppressed:
+    """Suppress count columns (and rates that rest on them) for a viewer.
+
+    rates maps a derived column (percentage, mean, cost) to the count column of
+    children it is computed over: it is hidden when that count is under 5.
+    row_totals / col_totals say whether totals across a row / down a column are
+    shown or derivable, which calls for secondary suppression along that line.
+    """
+    rates = rates or {}
+    exempt = pd.Series(False, index=df.index)
+    if la_col is not None:
+        exempt = df[la_col].map(viewer.may_see).astype(bool)
+    counts_df = df[counts]
+    prim = primary_mask(counts_df) & ~exempt.to_numpy()[:, None]
+    sec = secondary_mask(counts_df, prim, row_totals, col_totals) & ~exempt.to_numpy()[:, None]
+    display = df.copy().astype(object)
+    numeric = df.copy()
+    mask = pd.DataFrame(False, index=df.index, columns=df.columns)
+    for c in counts:
+        display.loc[sec[c], c] = SECONDARY
+        display.loc[prim[c], c] = PRIMARY
+        numeric.loc[sec[c], c] = np.nan
+        mask[c] = sec[c]
+    for rate_col, base_col in rates.items():
+        base = pd.to_numeric(df[base_col], errors="coerce")
+        hide = (base >= 1) & (base < THRESHOLD) & ~exempt
+        if base_col in counts:
+            hide = hide | sec[base_col]
+        display.loc[hide, rate_col] = display.loc[hide, base_col].where(display.loc[hide, base_col].isin([PRIMARY, SECONDARY]), PRIMARY)
+        numeric.loc[hide, rate_col] = np.nan
+        mask[rate_col] = hide
+    return Suppressed(display, numeric, mask)
+
+
+def suppress_matrix(matrix: pd.DataFrame, viewer: Viewer = PUBLIC, totals: bool = True) -> Suppressed:
+    """Suppress every cell of a cross-tabulation (e.g. LA x LA flows), with totals on both axes."""
+    return suppress(matrix, list(matrix.columns), row_totals=totals, col_totals=totals, viewer=viewer)
+
+
+def hidden_count(value: float | int, viewer_may_see: bool = False) -> str:
+    """Format one headline count, hiding 1-4."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    if not viewer_may_see and 1 <= value < THRESHOLD:
+        return PRIMARY
+    return f"{int(value):,}"

@@ -1,0 +1,1 @@
+"""Streamlit pages: each binds widgets to audit/ functions; no analysis happens here."""

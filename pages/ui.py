@@ -1,0 +1,158 @@
+"""What every page shares: the database, the shared filters, caching, and download-beside-everything.
+
+Pages call these so that no page repeats another's glue code.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from audit import build, extracts, region
+from audit.db import Database
+from audit.export import to_csv_bytes
+from audit.filters import AGE_BANDS, Filters, from_query
+from audit.suppress import LEGEND, Suppressed, Viewer
+
+ALL_LAS = "Whole region"
+ALL_AGES = "All ages"
+
+
+@st.cache_resource
+def database() -> Database:
+    """One Database object per server process (it owns the read connection)."""
+    return Database()
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a page needs to know about the current view."""
+
+    filters: Filters
+    viewer: Viewer
+    meeting: bool
+    round_label: str | None
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _cached(_func, key: str, version: str, args: tuple):
+    """Memoise an audit function per data version, so reruns after a widget change are instant."""
+    return _func(database(), *args)
+
+
+def cached(func, *args):
+    """Call func(db, *args) through the cache; the key includes the database file's version."""
+    db = database()
+    return _cached(func, f"{func.__module__}.{func.__qualname__}", db.version, args)
+
+
+def first_run() -> None:
+    """Build the sample database the first time the app starts, with visible progress."""
+    db = database()
+    if db.exists():
+        return
+    with st.status("First run: building the database from the synthetic sample…", expanded=True) as status:
+        bar = st.progress(0.0)
+        build.ensure_database(db, progress=lambda f, t: bar.progress(min(max(f, 0.0), 1.0), text=t))
+        status.update(label="Database ready", state="complete", expanded=False)
+
+
+def _viewer_las() -> frozenset[str]:
+    """LAs whose child-level data this deployment's viewer may see (AUDIT_VIEWER_LAS, comma-separated)."""
+    names = [n for n in os.environ.get("AUDIT_VIEWER_LAS", "").split(",") if n.strip()]
+    return frozenset(c for c in (region.la_code(n) for n in names) if c)
+
+
+def sidebar() -> Context:
+    """Shared filters in the sidebar, read from and written back to the URL so a link reproduces a view."""
+    db = database()
+    rounds = db.q("rounds")
+    labels = dict(zip(rounds["label"], rounds["round_id"].astype(int)))
+    qp = {k: st.query_params.get(k) for k in ("round", "la", "age", "meeting")}
+    if "f_round" not in st.session_state:
+        initial, notes = from_query({k: v for k, v in qp.items() if v}, labels)
+        st.session_state["f_round"] = next((l for l, i in labels.items() if i == initial.round_id), None)
+        st.session_state["f_la"] = region.la_name(initial.la) if initial.la else ALL_LAS
+        st.session_state["f_age"] = initial.age_band or ALL_AGES
+        st.session_state["f_meeting"] = qp.get("meeting") in ("1", "true", "yes")
+        st.session_state["f_notes"] = notes
+    sb = st.sidebar
+    sb.markdown("### View")
+    round_label = sb.selectbox("Audit round", list(labels), key="f_round") if labels else None
+    la_name = sb.selectbox("Local authority", [ALL_LAS] + sorted(region.REGION_LAS.values()), key="f_la")
+    age = sb.selectbox("Age band", [ALL_AGES] + AGE_BANDS, key="f_age")
+    meeting = sb.toggle("Meeting mode (large type, aggregates only)", key="f_meeting")
+    for note in st.session_state.get("f_notes", []):
+        sb.warning(note)
+    f = Filters(round_id=labels.get(round_label) if round_label else None,
+                la=None if la_name == ALL_LAS else region.la_code(la_name),
+                age_band=None if age == ALL_AGES else age)
+    query = f.to_query(round_label)
+    if meeting:
+        query["meeting"] = "1"
+    if dict(st.query_params) != query:
+        st.query_params.from_dict(query)
+    viewer = Viewer(child_level_las=_viewer_las(), meeting_mode=meeting)
+    if viewer.child_level_las and not meeting:
+        sb.caption("Child-level access: " + ", ".join(region.la_name(c) for c in sorted(viewer.child_level_las)))
+    else:
+        sb.caption("Small numbers are suppressed in every table, chart, map and download.")
+    return Context(f, viewer, meeting, round_label)
+
+
+def style(meeting: bool) -> None:
+    """Larger type for a shared screen; calm spacing otherwise."""
+    base = 22 if meeting else 16
+    st.markdown(
+        f"""<style>
+        html, body, [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li {{ font-size: {base}px; }}
+        [data-testid="stMetricValue"] {{ font-size: {base * 2}px; }}
+        [data-testid="stMetricLabel"] p {{ font-size: {base * 0.95}px; }}
+        [data-testid="stDataFrame"] * {{ font-size: {base - 2}px; }}
+        h1 {{ font-size: {base * 2.1}px !important; }}
+        </style>""",
+        unsafe_allow_html=True,
+    )
+
+
+def banner() -> None:
+    """Say plainly when the figures are the synthetic sample, not real children."""
+    if database().meta("sample") == "yes":
+        st.warning("**Synthetic sample data.** These figures are generated for demonstration and describe no real children. "
+                   "Load your own audit on the Data page.", icon="⚠️")
+
+
+def kpi_tiles(tiles: dict[str, str], per_row: int = 4) -> None:
+    """Headline figures as metric tiles."""
+    items = list(tiles.items())
+    for start in range(0, len(items), per_row):
+        cols = st.columns(per_row)
+        for col, (label, value) in zip(cols, items[start:start + per_row]):
+            col.metric(label, value)
+
+
+def download(df: pd.DataFrame, name: str, label: str = "Download CSV", key: str | None = None) -> None:
+    """A CSV download button (UTF-8 BOM, formula-safe) for exactly what is shown."""
+    st.download_button(label, to_csv_bytes(df), file_name=f"{name}.csv", mime="text/csv",
+                       key=key or f"dl_{name}", icon=":material/download:")
+
+
+def table(result: Suppressed | pd.DataFrame, name: str, hide: tuple[str, ...] = ()) -> None:
+    """A table with its CSV download beside it, and the suppression legend when anything is hidden."""
+    df = result.display if isinstance(result, Suppressed) else result
+    shown = df.drop(columns=[c for c in hide if c in df.columns])
+    st.dataframe(shown, hide_index=True, width="stretch")
+    cols = st.columns([1, 3])
+    with cols[0]:
+        download(shown, name)
+    if isinstance(result, Suppressed) and result.any:
+        cols[1].caption(LEGEND)
+
+
+def chart(fig, data: pd.DataFrame, name: str) -> None:
+    """A plotly chart with the CSV of its (suppressed) data beside it."""
+    st.plotly_chart(fig, width="stretch", config={"displaylogo": False})
+    download(data, name, "Download chart data (CSV)", key=f"dl_chart_{name}")

@@ -1,0 +1,55 @@
+"""Shared fixtures: a sample database built once through the real import path."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from audit.db import Database
+
+
+@pytest.fixture(scope="session")
+def sample_db_path(tmp_path_factory) -> Path:
+    """The regional sample, built once per test session from sample_data/."""
+    from audit.build import build_sample
+
+    path = tmp_path_factory.mktemp("sample") / "audit.duckdb"
+    build_sample(Database(path))
+    return path
+
+
+@pytest.fixture
+def sample_db(sample_db_path, tmp_path) -> Database:
+    """A private copy of the sample database that a test may change."""
+    path = tmp_path / "audit.duckdb"
+    shutil.copy2(sample_db_path, path)
+    db = Database(path)
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def empty_db(tmp_path) -> Database:
+    """A database with the schema and reference tables only."""
+    db = Database(tmp_path / "empty.duckdb")
+    db.init()
+    yield db
+    db.close()
+
+
+def file_digest(path: Path) -> str:
+    """Content hash of a database file, to prove a failed import changed nothing."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def table_snapshot(db: Database) -> dict:
+    """Every table's full contents, sorted, for before/after comparisons."""
+    tables = db.query("SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'")["table_name"]
+    snap = {}
+    for t in tables:
+        df = db.query(f"SELECT * FROM {t}")
+        snap[t] = df.sort_values(list(df.columns)).reset_index(drop=True).to_csv() if len(df.columns) else ""
+    return snap
