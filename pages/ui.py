@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from audit import build, extracts, region
+from audit import build, region
 from audit.db import Database
 from audit.export import to_csv_bytes
 from audit.filters import AGE_BANDS, Filters, from_query
@@ -140,10 +140,20 @@ def download(df: pd.DataFrame, name: str, label: str = "Download CSV", key: str 
                        key=key or f"dl_{name}", icon=":material/download:")
 
 
+def arrow_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Columns mixing numbers and '<5' become text, so the grid shows them as they are."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object:
+            out[c] = out[c].map(lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else
+                                (f"{v:,.1f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v)))
+    return out
+
+
 def table(result: Suppressed | pd.DataFrame, name: str, hide: tuple[str, ...] = ()) -> None:
     """A table with its CSV download beside it, and the suppression legend when anything is hidden."""
     df = result.display if isinstance(result, Suppressed) else result
-    shown = df.drop(columns=[c for c in hide if c in df.columns])
+    shown = arrow_safe(df.drop(columns=[c for c in hide if c in df.columns]))
     st.dataframe(shown, hide_index=True, width="stretch")
     cols = st.columns([1, 3])
     with cols[0]:

@@ -1,0 +1,60 @@
+"""AppTest: the overview page runs on the sample, honours query parameters and meeting mode."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+
+@pytest.fixture
+def app(sample_db, monkeypatch):
+    monkeypatch.setenv("AUDIT_DB", str(sample_db.path))
+    monkeypatch.delenv("AUDIT_VIEWER_LAS", raising=False)
+    return AppTest.from_file("app.py", default_timeout=60)
+
+
+def metrics(at) -> dict:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_overview_shows_kpis_table_and_banner(app, sample_db):
+    at = app.run()
+    assert not at.exception
+    kp = metrics(at)
+    n = sample_db.scalar("SELECT count(*) FROM children")
+    assert kp["Children in the audit"] == f"{n:,}"
+    assert kp["Homes in region"] == f"{sample_db.scalar('SELECT count(*) FROM homes'):,}"
+    assert any("Synthetic sample data" in w.value for w in at.warning)
+    table = at.dataframe[0].value
+    assert len(table) == 11 and "Children" in table.columns
+    assert at.query_params.get("round") == ["2024 sample"] or at.query_params.get("round") == "2024 sample"
+
+
+def test_deep_link_to_an_la_filters_everything(app, sample_db):
+    app.query_params["la"] = "Norfolk"
+    at = app.run()
+    assert not at.exception
+    assert at.sidebar.selectbox[1].value == "Norfolk"
+    n = sample_db.scalar("SELECT count(*) FROM children WHERE la_code = 'E10000020'")
+    assert metrics(at)["Children in the audit"] == f"{n:,}"
+    assert "Homes in LA" in metrics(at)
+
+
+def test_unknown_la_in_link_is_reported_not_fatal(app):
+    app.query_params["la"] = "Atlantis"
+    at = app.run()
+    assert not at.exception
+    assert any("Atlantis" in w.value for w in at.sidebar.warning)
+
+
+def test_meeting_mode_from_link(app):
+    app.query_params["meeting"] = "1"
+    at = app.run()
+    assert not at.exception
+    assert at.sidebar.toggle[0].value is True
+
+
+def test_age_band_filter_changes_counts(app, sample_db):
+    at = app.run()
+    at.sidebar.selectbox[2].set_value("16-17").run()
+    assert not at.exception
+    n = sample_db.scalar("SELECT count(*) FROM children WHERE age BETWEEN 16 AND 17")
+    assert metrics(at)["Children in the audit"] == f"{n:,}"
