@@ -72,12 +72,12 @@ def sidebar() -> Context:
     rounds = db.q("rounds")
     labels = dict(zip(rounds["label"], rounds["round_id"].astype(int)))
     qp = {k: st.query_params.get(k) for k in ("round", "la", "age", "meeting")}
-    if "f_round" not in st.session_state:
+    if "f_notes" not in st.session_state:  # first run of this session: the URL decides the view
         initial, notes = from_query({k: v for k, v in qp.items() if v}, labels)
-        st.session_state["f_round"] = next((l for l, i in labels.items() if i == initial.round_id), None)
-        st.session_state["f_la"] = region.la_name(initial.la) if initial.la else ALL_LAS
-        st.session_state["f_age"] = initial.age_band or ALL_AGES
-        st.session_state["f_meeting"] = qp.get("meeting") in ("1", "true", "yes")
+        st.session_state.setdefault("f_round", next((l for l, i in labels.items() if i == initial.round_id), None))
+        st.session_state.setdefault("f_la", region.la_name(initial.la) if initial.la else ALL_LAS)
+        st.session_state.setdefault("f_age", initial.age_band or ALL_AGES)
+        st.session_state.setdefault("f_meeting", qp.get("meeting") in ("1", "true", "yes"))
         st.session_state["f_notes"] = notes
     sb = st.sidebar
     sb.markdown("### View")

@@ -53,3 +53,34 @@ def table_snapshot(db: Database) -> dict:
         df = db.query(f"SELECT * FROM {t}")
         snap[t] = df.sort_values(list(df.columns)).reset_index(drop=True).to_csv() if len(df.columns) else ""
     return snap
+
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture
+def make_app(sample_db, monkeypatch):
+    """Factory for an AppTest of the whole app on a private sample database.
+
+    make_app("pages/map.py", la="Norfolk") opens that page with those query parameters;
+    state={"f_age": "16-17"} presets widget values by key. Note: in an st.navigation app,
+    AppTest's second .run() executes only the page script, not app.py, so drive widgets by
+    presetting their session-state keys before the first run rather than set_value().run().
+    """
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("AUDIT_DB", str(sample_db.path))
+    monkeypatch.delenv("AUDIT_VIEWER_LAS", raising=False)
+
+    def make(page: str | None = None, state: dict | None = None, **query):
+        at = AppTest.from_file(APP, default_timeout=90)
+        for key, value in (state or {}).items():
+            at.session_state[key] = value
+        for key, value in query.items():
+            at.query_params[key] = value
+        if page:
+            at.switch_page(page)
+        return at
+
+    return make
