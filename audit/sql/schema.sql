@@ -1,4 +1,4 @@
--- Schema of the audit database (version 1). Applied by audit.db.Database.migrate().
+-- Schema of the audit database (version 2; migrate_N.sql bring older files up to date). Applied by audit.db.Database.migrate().
 CREATE TABLE IF NOT EXISTS schema_version (
     version     INTEGER NOT NULL,
     applied_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS rounds (
     n_rows      INTEGER NOT NULL,
     checksum    VARCHAR,
     imported_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
-    is_sample   BOOLEAN NOT NULL DEFAULT false
+    is_sample   BOOLEAN NOT NULL DEFAULT false,
+    source_kind VARCHAR DEFAULT 'needs'   -- v2: 'needs' (the template) or 'ssda903'
 );
 CREATE TABLE IF NOT EXISTS children (
     round_id                INTEGER NOT NULL,
@@ -77,6 +78,11 @@ CREATE TABLE IF NOT EXISTS children (
     residential_suitability VARCHAR,
     supported_suitability   VARCHAR,
     cared_alongside         VARCHAR,
+    -- v2: what an SSDA903 import derives (NULL for template rounds unless given)
+    placement_provider      VARCHAR,   -- SSDA903 PLACE_PROVIDER (PR0-PR5)
+    moves_12m               INTEGER,   -- placement moves in the 12 months to the audit date
+    missing_12m             INTEGER,   -- missing or away-without-authorisation episodes in those 12 months
+    uasc                    BOOLEAN,   -- unaccompanied asylum-seeking child on the audit date
     PRIMARY KEY (round_id, la_code, child_id)
 );
 -- One row per child and need code; present is NULL when the audit left it blank.
@@ -123,7 +129,9 @@ CREATE TABLE IF NOT EXISTS homes (
     places        INTEGER NOT NULL,
     ofsted_grade  VARCHAR,
     weekly_fee    DOUBLE,
-    source        VARCHAR NOT NULL DEFAULT 'homes'
+    source        VARCHAR NOT NULL DEFAULT 'homes',
+    location_precision VARCHAR,   -- v2: 'point', 'sector' or 'la' (Ofsted withholds children's home addresses)
+    registration  VARCHAR         -- v2: Ofsted registration categories of need, as listed
 );
 CREATE TABLE IF NOT EXISTS home_needs (
     urn  VARCHAR NOT NULL,
@@ -161,6 +169,42 @@ CREATE TABLE IF NOT EXISTS shortbreak_children (
     primary_need  VARCHAR,
     tier          VARCHAR,
     PRIMARY KEY (la_code, child_id)
+);
+
+-- SSDA903 episode history (v2), kept for forecasting. Postcodes only as sectors.
+CREATE TABLE IF NOT EXISTS episodes (
+    la_code             VARCHAR NOT NULL,
+    child_id            VARCHAR NOT NULL,
+    decom               DATE NOT NULL,
+    dec                 DATE,
+    rne                 VARCHAR,
+    ls                  VARCHAR,
+    cin                 VARCHAR,
+    place               VARCHAR,
+    place_provider      VARCHAR,
+    rec                 VARCHAR,
+    reason_place_change VARCHAR,
+    home_sector         VARCHAR,
+    placement_sector    VARCHAR,
+    urn                 VARCHAR,
+    distance_km         DOUBLE,
+    sex                 VARCHAR,
+    birth_month         DATE,     -- first day of the month of birth: enough for ages, less identifying
+    year                INTEGER,  -- collection year of the return it came from (year ending 31 March)
+    PRIMARY KEY (la_code, child_id, decom)
+);
+
+-- Every successful import (v2): what was loaded, from which file, when.
+CREATE TABLE IF NOT EXISTS imports (
+    import_id   INTEGER PRIMARY KEY,
+    kind        VARCHAR NOT NULL,   -- needs, homes, ofsted, occupancy, shortbreaks, ssda903
+    round_id    INTEGER,
+    source_file VARCHAR,
+    checksum    VARCHAR,
+    n_rows      INTEGER NOT NULL,
+    n_warnings  INTEGER NOT NULL DEFAULT 0,
+    detail      VARCHAR,
+    imported_at TIMESTAMP NOT NULL DEFAULT current_timestamp
 );
 
 -- Metadata (e.g. whether the data is the synthetic sample) -------------------
