@@ -53,7 +53,7 @@ class Legend(MacroElement):
     _template = Template("""
         {% macro script(this, kwargs) %}
         (function() {
-            var legend = L.control({position: 'bottomright'});
+            var legend = L.control({position: {{ this.position|tojson }}});
             legend.onAdd = function () {
                 var div = L.DomUtil.create('div', 'audit-legend');
                 div.style.cssText = 'background:#fff;padding:8px 10px;border-radius:6px;font:{{ this.font_px }}px/1.35 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);color:#222';
@@ -65,8 +65,9 @@ class Legend(MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, title: str, items: list[tuple[str, str]], font_px: int = 13):
+    def __init__(self, title: str, items: list[tuple[str, str]], font_px: int = 13, position: str = "bottomright"):
         super().__init__()
+        self.position = position
         self._name = "Legend"
         self.font_px = font_px
         rows = "".join(
@@ -157,8 +158,15 @@ def region_overview_map(las: gpd.GeoDataFrame, homes: pd.DataFrame, focus: str |
                "Children in the audit by LA", large)
     if not homes.empty:
         homes_layer(m, homes, large=large)
+        grade_legend(m, large)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
+
+
+def grade_legend(m: folium.Map, large: bool = False) -> None:
+    """What the home markers' colours mean."""
+    Legend("Homes (size = places)", [(c, g) for g, c in GRADE_COLOURS.items()], 16 if large else 13,
+           position="bottomleft").add_to(m)
 
 
 def html(m: folium.Map) -> str:

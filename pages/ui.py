@@ -109,10 +109,11 @@ def style(meeting: bool) -> None:
     st.markdown(
         f"""<style>
         html, body, [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li {{ font-size: {base}px; }}
-        [data-testid="stMetricValue"] {{ font-size: {base * 2}px; }}
-        [data-testid="stMetricLabel"] p {{ font-size: {base * 0.95}px; }}
-        [data-testid="stDataFrame"] * {{ font-size: {base - 2}px; }}
+        [data-testid="stMetricValue"], [data-testid="stMetricValue"] * {{ font-size: {base * 2.1}px !important; font-weight: 600; color: #0B5394; }}
+        [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {{ font-size: {base}px !important; }}
+        [data-testid="stMetric"] {{ background: #F1F4F8; border-radius: 8px; padding: 10px 14px; }}
         h1 {{ font-size: {base * 2.1}px !important; }}
+        h3 {{ font-size: {base * 1.35}px !important; }}
         </style>""",
         unsafe_allow_html=True,
     )
@@ -154,7 +155,10 @@ def table(result: Suppressed | pd.DataFrame, name: str, hide: tuple[str, ...] = 
     """A table with its CSV download beside it, and the suppression legend when anything is hidden."""
     df = result.display if isinstance(result, Suppressed) else result
     shown = arrow_safe(df.drop(columns=[c for c in hide if c in df.columns]))
-    st.dataframe(shown, hide_index=True, width="stretch")
+    # Show every row of short tables: a shared screen cannot scroll inside a grid.
+    row = 46 if st.session_state.get("f_meeting") else 35
+    height = 40 + row * len(shown) if len(shown) <= 25 else "auto"
+    st.dataframe(shown, hide_index=True, width="stretch", height=height, row_height=row)
     cols = st.columns([1, 3])
     with cols[0]:
         download(shown, name)

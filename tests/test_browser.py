@@ -58,10 +58,11 @@ def test_overview_shows_numbers_and_draws_map(page, app_url, sample_db_path):
 
 
 def test_deep_link_selects_la(page, app_url):
-    page.goto(app_url + "/overview?la=Suffolk")
+    page.goto(app_url + "/?la=Suffolk&age=13-15")
     wait_for_app_idle(page)
     page.get_by_role("heading", name="Overview: Suffolk").wait_for(timeout=30_000)
-    assert "la=Suffolk" in page.url
+    assert "la=Suffolk" in page.url and "age=13-15" in page.url
+    assert page.get_by_text("Page not found").count() == 0
 
 
 def test_csv_download_is_the_suppressed_table(page, app_url):
