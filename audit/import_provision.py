@@ -10,6 +10,7 @@ import pandas as pd
 
 from audit import geo, postcodes, region, taxonomy
 from audit.db import Database
+from audit.import_needs import checksum, record_import
 from audit.problems import ImportFailed, Problem
 from audit.readers import read_table
 from audit.validate import Column, check, choice, duplicates, integer, number, postcode, text, unknown_columns
@@ -102,18 +103,23 @@ def parse_homes(path: str | Path, label: str | None = None) -> tuple[pd.DataFram
         "district_code": loc["district_code"], "postcode_sector": loc["sector"],
         "lat": loc["lat"], "lon": loc["lon"], "places": df["places"].astype(int),
         "ofsted_grade": df.get("ofsted_grade"), "weekly_fee": df.get("weekly_fee"),
+        "location_precision": np.where(df["lat"].notna() & df["lon"].notna(), "point", "sector")
+        if "lat" in df and "lon" in df else "sector",
     })
     home_needs = pd.DataFrame({"urn": df.loc[needs["idx"], "urn"].to_numpy(), "code": needs["code"].to_numpy()})
     return homes, home_needs, problems
 
 
-def load_homes(db: Database, path: str | Path, source: str = "homes", progress: Progress = _noop) -> dict:
+def load_homes(db: Database, path: str | Path, source: str = "homes", progress: Progress = _noop,
+               source_name: str | None = None) -> dict:
     """Replace the homes table (and the needs they meet) in one transaction."""
+    label = source_name or Path(path).name
     progress(0.1, "Checking homes")
-    homes, home_needs, warnings = parse_homes(path)
+    homes, home_needs, warnings = parse_homes(path, label)
     homes["source"] = source
     progress(0.6, "Writing homes")
     with db.write() as con:
+        record_import(con, "homes", label, checksum(path), len(homes), len(warnings))
         con.execute("DELETE FROM home_needs")
         con.execute("DELETE FROM homes")
         con.register("_h", homes)
@@ -124,9 +130,9 @@ def load_homes(db: Database, path: str | Path, source: str = "homes", progress: 
     return {"homes": len(homes), "places": int(homes["places"].sum()), "warnings": warnings}
 
 
-def load_occupancy(db: Database, path: str | Path, progress: Progress = _noop) -> dict:
+def load_occupancy(db: Database, path: str | Path, progress: Progress = _noop, source_name: str | None = None) -> dict:
     """Replace which LAs' children occupy which homes' places (LAs outside the region pooled)."""
-    label = Path(path).name
+    label = source_name or Path(path).name
     raw = read_table(path, required={"urn", "la", "places_used"}, label=label)
     cols = [
         Column("urn", text(20), "must be a URN", required=True, blank_ok=False),
@@ -145,6 +151,7 @@ def load_occupancy(db: Database, path: str | Path, progress: Progress = _noop) -
         if unknown:
             rows = df.set_index("urn")["_row"]
             raise ImportFailed([Problem(label, int(np.atleast_1d(rows.loc[u])[0]), "urn", u, "is not a home in the homes table (import homes first)") for u in unknown[:200]])
+        record_import(con, "occupancy", label, checksum(path), len(occ), len(problems))
         con.execute("DELETE FROM home_occupancy")
         con.register("_o", occ)
         con.execute("INSERT INTO home_occupancy SELECT urn, la_code, places_used FROM _o")
@@ -152,9 +159,10 @@ def load_occupancy(db: Database, path: str | Path, progress: Progress = _noop) -
     return {"rows": len(occ), "places_used": int(occ["places_used"].sum()), "warnings": problems}
 
 
-def load_shortbreaks(db: Database, providers_path: str | Path, children_path: str | Path, progress: Progress = _noop) -> dict:
+def load_shortbreaks(db: Database, providers_path: str | Path, children_path: str | Path, progress: Progress = _noop,
+                     source_names: tuple[str, str] | None = None) -> dict:
     """Replace short-break providers and children (data contract section 3) in one transaction."""
-    p_label, c_label = Path(providers_path).name, Path(children_path).name
+    p_label, c_label = source_names or (Path(providers_path).name, Path(children_path).name)
     progress(0.1, "Checking providers")
     raw_p = read_table(providers_path, required={"provider_id", "capacity"}, label=p_label)
     p_cols = [
@@ -214,6 +222,10 @@ def load_shortbreaks(db: Database, providers_path: str | Path, children_path: st
     })
     progress(0.8, "Writing short breaks")
     with db.write() as con:
+        n_warn = sum(p.severity == "warning" for p in problems)
+        record_import(con, "shortbreaks", f"{p_label}; {c_label}",
+                      f"{checksum(providers_path)};{checksum(children_path)}", len(providers) + len(children), n_warn,
+                      f"{len(providers)} providers, {len(children)} children")
         con.execute("DELETE FROM shortbreak_providers")
         con.execute("DELETE FROM shortbreak_children")
         con.register("_p", providers)

@@ -7,7 +7,9 @@ file, spreadsheet row, column and value.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -19,8 +21,11 @@ from audit.problems import Problem
 Parser = Callable[[pd.Series], tuple[pd.Series, pd.Series]]
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-TRUE_WORDS = {"y", "yes", "1", "true", "t"}
-FALSE_WORDS = {"n", "no", "0", "false", "f"}
+# Placements Data Standard v2 risks are 'Risk Present' / 'No known risk'; 'Not Specified' means not recorded.
+TRUE_WORDS = {"y", "yes", "1", "true", "t", "risk present", "present"}
+FALSE_WORDS = {"n", "no", "0", "false", "f", "no known risk", "none"}
+UNRECORDED_WORDS = {"not specified", "not known", "unknown", "not recorded"}
+FORMULA_MESSAGE = "is a spreadsheet formula: the audit needs the value itself (copy the column and use Paste Special > Values)"
 
 
 @dataclass
@@ -68,11 +73,11 @@ def number(lo: float, hi: float) -> Parser:
 def flag() -> Parser:
     """Y/N, yes/no, 1/0, true/false in any case; blank means not recorded (None)."""
     def parse(s: pd.Series):
-        low = s.str.lower()
+        low = s.str.lower().str.replace(r"\s+", " ", regex=True)
         val = pd.Series(pd.NA, index=s.index, dtype="boolean")
         val[low.isin(TRUE_WORDS)] = True
         val[low.isin(FALSE_WORDS)] = False
-        bad = (s != "") & val.isna()
+        bad = (s != "") & val.isna() & ~low.isin(UNRECORDED_WORDS)
         return val, bad
     return parse
 
@@ -88,10 +93,39 @@ def choice(options: list[str] | dict[str, str]) -> Parser:
     return parse
 
 
-def la() -> Parser:
-    """An Eastern-region LA by ONS code or name."""
+@lru_cache(maxsize=1)
+def english_las() -> dict[str, str]:
+    """Upper-tier English LAs outside the region, by normalised ONS code and name -> ONS code."""
+    import qlacref_authorities
+
+    out = {}
+    for r in qlacref_authorities.records:
+        code, name = r["UTLA21CD"], r["UTLA21NM"]
+        if code.startswith("E") and code not in region.REGION_LAS:
+            out[code.lower()] = code
+            out[re.sub(r"[^a-z0-9]+", " ", name.lower()).strip()] = code
+    # Single-tier authorities created after 2021 (e.g. North Yorkshire) appear only in the postcode directory.
+    from audit import geo
+
+    for code in geo.sectors_gb()["district_code"].dropna().unique():
+        if str(code).startswith(("E06", "E08", "E09")) and code not in region.REGION_LAS:
+            out.setdefault(str(code).lower(), str(code))
+    return out
+
+
+def any_la_code(value: object) -> str | None:
+    """ONS code of an Eastern LA (code or name), else of any other English upper-tier LA, else None."""
+    code = region.la_code(value)
+    if code or value is None:
+        return code
+    return english_las().get(re.sub(r"[^a-z0-9]+", " ", str(value).lower()).strip())
+
+
+def la(outside_ok: bool = False) -> Parser:
+    """An Eastern-region LA by ONS code or name (any English upper-tier LA when outside_ok)."""
+    find = any_la_code if outside_ok else region.la_code
     def parse(s: pd.Series):
-        codes = {v: region.la_code(v) for v in s.unique()}
+        codes = {v: find(v) for v in s.unique()}
         val = s.map(codes)
         bad = (s != "") & val.isna()
         return val, bad
@@ -117,9 +151,14 @@ def check(df: pd.DataFrame, specs: list[Column], label: str, max_problems: int =
             if spec.name not in present and alias in present:
                 df = df.rename(columns={alias: spec.name})
                 present = set(df.columns)
+    header_row = int(df.attrs.get("header_row", 1))
     missing = [s.name for s in specs if s.required and s.name not in present]
     for name in missing:
-        problems.append(Problem(label, 1, name, None, "required column is missing from the header row"))
+        problems.append(Problem(label, header_row, name, None, "required column is missing from the header row"))
+    if missing and len(missing) == len([s for s in specs if s.required]):
+        found = ", ".join(c for c in df.columns if c != "_row")[:300] or "nothing"
+        problems.append(Problem(label, header_row, None, None,
+                                f"none of the required columns were found; the header row holds: {found}"))
     if missing:
         return pd.DataFrame(), problems
     out = pd.DataFrame({"_row": df["_row"].to_numpy()}, index=df.index)
@@ -132,20 +171,34 @@ def check(df: pd.DataFrame, specs: list[Column], label: str, max_problems: int =
         if not spec.blank_ok:
             bad = bad | blank
         out[spec.name] = values
-        for idx in np.flatnonzero(bad.to_numpy())[: max_problems - len(problems) if spec.severity == "error" else 50]:
+        formula = raw.str.startswith("=") & (raw.str.len() > 1)
+        bad = bad | formula
+        is_error = formula | (spec.severity == "error")
+        budget = max(max_problems - sum(p.severity == "error" for p in problems), 0)
+        shown = 0
+        for idx in np.flatnonzero(bad.to_numpy()):
+            limit = budget if is_error.iat[idx] else 50
+            if shown >= limit:
+                break
             v = raw.iat[idx]
-            msg = "is blank but a value is required" if v == "" and not spec.blank_ok else spec.message
-            problems.append(Problem(label, int(df["_row"].iat[idx]), spec.name, v, msg, spec.severity))
+            msg = ("is blank but a value is required" if v == "" and not spec.blank_ok
+                   else FORMULA_MESSAGE if formula.iat[idx] else spec.message)
+            problems.append(Problem(label, int(df["_row"].iat[idx]), spec.name, v, msg,
+                                    "error" if is_error.iat[idx] else spec.severity))
+            shown += 1
         n_bad = int(bad.sum())
-        if spec.severity == "error" and n_bad > max_problems:
-            problems.append(Problem(label, None, spec.name, None, f"... and {n_bad - max_problems} more problems in this column"))
+        if n_bad > shown:
+            sev = "error" if bool(is_error.any()) and spec.severity == "error" or bool(formula.any()) else "warning"
+            problems.append(Problem(label, None, spec.name, None,
+                                    f"... and {n_bad - shown:,} more cells like these in this column", sev))
     return out, problems
 
 
 def unknown_columns(df: pd.DataFrame, specs: list[Column], label: str, extra_ok: set[str] = frozenset()) -> list[Problem]:
     """Extra columns are reported as warnings and ignored, never silently loaded."""
     known = {s.name for s in specs} | {a for s in specs for a in s.aliases} | set(extra_ok) | {"_row"}
-    return [Problem(label, 1, c, None, "unknown column: ignored", "warning") for c in df.columns if c not in known]
+    header_row = int(df.attrs.get("header_row", 1))
+    return [Problem(label, header_row, c, None, "unknown column: ignored", "warning") for c in df.columns if c not in known]
 
 
 def duplicates(df: pd.DataFrame, keys: list[str], label: str) -> list[Problem]:
