@@ -9,8 +9,9 @@ module says which figures it reproduces.
 
 Scales: "regional" (the 11 Eastern LAs, about 650 children, 230 homes, Norfolk
 short breaks) and "national" (every English upper-tier LA, about 85,000
-children, 4,000 homes, 100,000 short-break children), which exists for
-benchmarks and is not calibrated beyond its sizes.
+children, 4,000 homes across England; 100,000 short-break children across the
+11 Eastern LAs), which exists for benchmarks and is not calibrated beyond its
+sizes.
 """
 
 from __future__ import annotations
@@ -177,15 +178,17 @@ def generate(scale: str = "regional", seed: int = 2024) -> dict[str, pd.DataFram
 
     occ = sample_placements.occupancy(rng, homes, placed_home, child_la, cfg.other_fill)
 
+    # Short breaks are audited for the region only: Norfolk's real map at regional scale, all 11 LAs scaled up
+    # (providers spread with the population) for benchmarks.
+    reg = sample_geo.region_sectors()
     if regional:
-        sb_prov = sample_shortbreaks.providers_norfolk(rng, home_sectors)
+        sb_prov = sample_shortbreaks.providers_norfolk(rng, reg)
         sb_la = np.full(cfg.sb_children, sample_shortbreaks.NORFOLK, dtype=object)
     else:
-        sb_prov = sample_shortbreaks.providers_anywhere(rng, gb, cfg.sb_providers)
-        w = _la_weights(gb)
+        sb_prov = sample_shortbreaks.providers_anywhere(rng, reg, cfg.sb_providers)
+        w = _la_weights(reg)
         sb_la = np.repeat(w.index.to_numpy(), rng.multinomial(cfg.sb_children, (w / w.sum()).to_numpy())).astype(object)
-    sb_children = sample_shortbreaks.children(rng, home_sectors, sb_la,
-                                              np.array([region.REGION_LAS.get(c, c) for c in sb_la], dtype=object))
+    sb_children = sample_shortbreaks.children(rng, reg, sb_la, np.array([region.la_name(c) for c in sb_la], dtype=object))
 
     order = np.argsort(ids, kind="stable")
     needs = needs.iloc[order].reset_index(drop=True)

@@ -47,6 +47,12 @@ def region_sectors() -> pd.DataFrame:
     return df.sort_values("sector").reset_index(drop=True)
 
 
+# Post-2021 district codes -> the 2021 upper-tier LA they lie in (Cumberland and Westmorland and Furness
+# were Cumbria; Barnsley and Sheffield were recoded in 2024).
+_SUCCESSORS = {"E06000063": "E10000006", "E06000064": "E10000006", "E06000065": "E10000023",
+               "E06000066": "E10000027", "E08000038": "E08000016", "E08000039": "E08000019"}
+
+
 @lru_cache(maxsize=1)
 def _ltla_to_utla() -> dict[str, str]:
     """Lower-tier to upper-tier LA codes, so sectors outside the region can carry a children's services LA."""
@@ -78,8 +84,8 @@ def england_sectors() -> pd.DataFrame:
         df = postcodes.sector_centroids(set(d["laua"].unique()))
     df = df[df["district_code"].str.startswith("E") & (df["n_postcodes"] >= MIN_POSTCODES)]
     df = df.dropna(subset=["lat", "lon"]).copy()
-    lut = _ltla_to_utla()
-    # Districts created after 2021 (e.g. North Yorkshire, Somerset) are unitary, so their own code is the UTLA.
+    # The directory uses districts created since 2021; the project's LA list (2021 codes) knows their predecessors.
+    lut = {**_ltla_to_utla(), **_SUCCESSORS}
     df["la_code"] = df["district_code"].map(lambda c: lut.get(c, c))
     reg = region_sectors()
     df["in_region"] = df["sector"].isin(set(reg["sector"]))

@@ -313,6 +313,10 @@ def test_national_scale_sizes_and_consistency():
     assert abs(len(f["shortbreak_children"]) - 100_000) <= 2_000
     assert f["needs"]["child_id"].is_unique and f["homes"]["urn"].is_unique
     assert f["needs"]["la"].nunique() > 140
+    # Every LA is one the importers know: English upper-tier LAs for needs, the region's for short breaks.
+    from audit.validate import any_la_code
+    assert all(any_la_code(v) for v in f["needs"]["la"].unique())
+    assert f["shortbreak_children"]["la"].map(region.la_code).notna().all()
     placed = f["needs"]["placement_urn"].isin(f["homes"]["urn"]).sum()
     assert placed == f["occupancy"]["places_used"].sum()
     used = f["occupancy"].groupby("urn")["places_used"].sum()
