@@ -21,9 +21,21 @@ def rounds(db: Database) -> pd.DataFrame:
     return db.q("rounds")
 
 
+def _by_la(db: Database, f: Filters) -> pd.DataFrame:
+    """Per-LA counts for the round and age band: the one query behind tiles, table and map."""
+    return db.q("overview_by_la", round_id=f.round_id, age_band=f.age_band)
+
+
 def kpis(db: Database, f: Filters, viewer: Viewer = PUBLIC) -> dict[str, str]:
     """Headline tiles as display strings; rates on fewer than 5 children are hidden."""
-    k = db.q("overview_kpis", **f.params()).iloc[0]
+    df = _by_la(db, f)
+    if f.la is not None:
+        df = df[df["la_code"] == f.la]
+    k = df.drop(columns=["la_code", "la_name"]).sum()
+    # Means over LAs are weighted by the children each mean was computed on.
+    mean_needs = (df["mean_needs"].fillna(0) * df["children"]).sum() / k["children"] if k["children"] else math.nan
+    mean_cost = ((df["mean_weekly_cost"].fillna(0) * df["children_with_cost"]).sum() / k["children_with_cost"]
+                 if k["children_with_cost"] else math.nan)
     h = db.q("overview_homes", la=f.la).iloc[0]
     may_see = viewer.may_see(f.la)
 
@@ -36,20 +48,20 @@ def kpis(db: Database, f: Filters, viewer: Viewer = PUBLIC) -> dict[str, str]:
     n = int(k["children"])
     return {
         "Children in the audit": hidden_count(n, may_see),
-        "Mean needs per child": "–" if n == 0 else ("<5" if (n < 5 and not may_see) else f"{k['mean_needs']:.1f} of 11"),
+        "Mean needs per child": "–" if n == 0 else ("<5" if (n < 5 and not may_see) else f"{mean_needs:.1f} of 11"),
         "With 4 or more needs": rate(k["children_4plus"], n),
         "Homes in region" if f.la is None else "Homes in LA": f"{int(h['homes']):,}",
-        "Places" : f"{int(h['places']):,}",
+        "Places": f"{int(h['places']):,}",
         "Placed outside own LA": rate(k["outside_own_la"], k["children_located"]),
         "More than 20 miles from home": rate(k["over_20_miles"], k["children_with_distance"]),
         "Average weekly cost": "–" if not k["children_with_cost"] else (
-            "<5" if (k["children_with_cost"] < 5 and not may_see) else f"£{k['mean_weekly_cost']:,.0f}"),
+            "<5" if (k["children_with_cost"] < 5 and not may_see) else f"£{mean_cost:,.0f}"),
     }
 
 
 def la_table(db: Database, f: Filters, viewer: Viewer = PUBLIC) -> Suppressed:
     """LA comparison table (one row per Eastern LA) with counts suppressed and rates hidden on small bases."""
-    df = db.q("overview_by_la", round_id=f.round_id, age_band=f.age_band)
+    df = _by_la(db, f)
     out = pd.DataFrame({
         "la_code": df["la_code"],
         "LA": df["la_name"],
