@@ -214,3 +214,33 @@ def duplicates(df: pd.DataFrame, keys: list[str], label: str) -> list[Problem]:
             value = " / ".join(str(df.at[idx, k]) for k in keys)
             problems.append(Problem(label, row, keys[-1], value, f"duplicates row {int(first.at[idx])}: must be unique"))
     return problems
+
+
+def parse_dates(s: pd.Series) -> pd.Series:
+    """Dates written DD/MM/YYYY (as SSDA903 returns) or YYYY-MM-DD (as extracts and Excel give); NaT otherwise."""
+    uniq = pd.Series(s.unique())
+    uniq = uniq[uniq != ""]
+    uk = pd.to_datetime(uniq, format="%d/%m/%Y", errors="coerce")
+    iso = pd.to_datetime(uniq.str[:10], format="%Y-%m-%d", errors="coerce")
+    both = uk.fillna(iso)
+    both = both.where(both.dt.year.between(1900, 2100))
+    return s.map(dict(zip(uniq, both))).astype("datetime64[ns]")
+
+
+def date() -> Parser:
+    """A date in either SSDA903 format; returns datetime64 (NaT when blank)."""
+    def parse(s: pd.Series):
+        val = parse_dates(s)
+        bad = (s != "") & val.isna()
+        return val, bad
+    return parse
+
+
+def code(options: list[str] | set[str]) -> Parser:
+    """A code from a known list, upper-cased; unknown codes are flagged (callers decide if that is fatal)."""
+    known = {o.upper() for o in options}
+    def parse(s: pd.Series):
+        up = s.str.upper().str.replace(r"\s+", "", regex=True)
+        ok = up.isin(known)
+        return up.where(ok, None), (s != "") & ~ok
+    return parse
