@@ -115,3 +115,22 @@ def local_use_figure(use: pd.DataFrame, large: bool = False,
     fig.update_xaxes(title="places")
     return _layout(fig, title, large, height=max(380, 40 * len(names)) + (120 if large else 0))
 
+
+
+def distance_bands_figure(bands: pd.DataFrame, band_labels: list[str], large: bool = False,
+                          title: str = "How far from home each LA's children are placed") -> go.Figure:
+    """Stacked bars of children per distance band for each LA, from suppressed counts (hidden cells are left out).
+
+    bands: LA plus one column per band label, NaN where a count is hidden, so
+    the chart never shows a number the tables hide.
+    """
+    colours = ["#117733", "#88CCEE", "#DDCC77", "#CC6677", "#882255"]
+    fig = go.Figure()
+    for i, label in enumerate(band_labels):
+        fig.add_trace(go.Bar(y=bands["LA"], x=bands[label], name=label, orientation="h",
+                             marker=dict(color=colours[i % len(colours)], line=dict(color=GREY, width=0.5)),
+                             hovertemplate="%{y}: %{x} children<extra>" + label + "</extra>"))
+    fig.update_layout(barmode="stack", legend=dict(orientation="h", y=-0.15, traceorder="normal"))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title="children (counts under 5 hidden)")
+    return _layout(fig, title, large, height=max(380, 40 * len(bands)) + (120 if large else 0))
