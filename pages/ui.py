@@ -93,6 +93,8 @@ def sidebar() -> Context:
     query = f.to_query(round_label)
     if meeting:
         query["meeting"] = "1"
+    # A page's own parameters (e.g. the map's service) stay in the URL beside the shared ones.
+    query.update({k: v for k, v in st.query_params.items() if k not in ("round", "la", "age", "meeting")})
     if dict(st.query_params) != query:
         st.query_params.from_dict(query)
     viewer = Viewer(child_level_las=_viewer_las(), meeting_mode=meeting)

@@ -1,0 +1,55 @@
+"""Distance and flows: how far from home children are placed, and whose children fill which LA's places."""
+
+import streamlit as st
+
+from audit import distance, figures_flows, region
+from pages import ui
+
+ctx = st.session_state["ctx"]
+where = "the region" if ctx.filters.la is None else region.la_name(ctx.filters.la)
+st.title("Distance and flows" if ctx.filters.la is None else f"Distance and flows: {where}")
+st.caption("How far from home children in residential care are placed, and which LAs' children fill which LAs' places.")
+
+summary = ui.cached(distance.by_la, ctx.filters, ctx.viewer)
+key = "All" if ctx.filters.la is None else ctx.filters.la
+row = summary.display[summary.display["la_code"] == key]
+if len(row):
+    r = row.iloc[0]
+    fmt = lambda v, suffix="%": v if isinstance(v, str) else ("–" if v != v else f"{v:.0f}{suffix}")
+    ui.kpi_tiles({
+        "Children": str(r["Children"]) if isinstance(r["Children"], str) else f"{int(r['Children']):,}",
+        "Median distance": fmt(r["Median km"], " km"),
+        "Over 20 miles from home": fmt(r["% over 20 miles"]),
+        "Outside own LA": fmt(r["% outside own LA"]),
+        "Outside the region": fmt(r["% outside the region"]),
+    }, per_row=5)
+
+st.subheader("Distance from home by LA")
+bands = ui.cached(distance.bands, ctx.filters, ctx.viewer)
+labels = [b[2] for b in distance.BANDS]
+chart_data = bands.numeric[labels].assign(LA=bands.display["LA"].to_numpy())
+ui.chart(figures_flows.distance_bands_figure(chart_data, labels, large=ctx.meeting),
+         bands.display.drop(columns="la_code"), "distance_bands")
+ui.table(summary, "distance_by_la", hide=("la_code",))
+
+cohorts = ui.cached(distance.by_cohort, ctx.filters, ctx.viewer)
+st.subheader("Distance from home by cohort" + ("" if ctx.filters.la is None else f": {where}"))
+if cohorts is None:
+    st.caption("Cohorts appear here once they have been fitted for this audit round.")
+else:
+    ui.table(cohorts, "distance_by_cohort", hide=("la_code",))
+
+st.subheader("Where each LA's children are placed")
+flows_s = ui.cached(distance.flow_matrix, ctx.filters, ctx.viewer)
+named = distance.flow_table(flows_s)
+ui.chart(figures_flows.sankey_figure(flows_s.numeric.fillna(0).astype(int), large=ctx.meeting),
+         named.display, "flows")
+st.caption("Rows are the LA responsible for the child, columns the LA where the child lives now. "
+           "Flows under 5 children are left out of the diagram.")
+ui.table(named, "flows_matrix")
+
+st.subheader("Who uses each LA's children's home places")
+use = ui.cached(distance.local_use, ctx.viewer)
+ui.chart(figures_flows.local_use_figure(use.numeric, large=ctx.meeting),
+         distance.labelled_use(use).display.drop(columns="la_code"), "local_place_use")
+ui.table(distance.labelled_use(use), "local_place_use_table", hide=("la_code",))

@@ -1,0 +1,137 @@
+"""Provision map and gaps: where children who need a service live, where matching provision is, which towns go without."""
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from audit import gaps, maps_provision, provision, region
+from audit.suppress import LEGEND
+from pages import ui
+
+ctx = st.session_state["ctx"]
+DECAY_LABELS = {"gaussian": "Gradual (Gaussian)", "linear": "Linear", "step": "None inside the catchment"}
+SHADE_LABELS = {"gap": "Gap score", "children": "Children who need the service"}
+PARAMS = {"service": "map_service", "need": "map_need", "km": "map_km", "decay": "map_decay", "shade": "map_shade"}
+
+
+def _from_url() -> None:
+    """First run on this page: the URL decides the pickers, so a shared link reproduces the view."""
+    if "map_service" in st.session_state:
+        return
+    qp = st.query_params
+    service = qp.get("service") if qp.get("service") in provision.SERVICES else "residential"
+    st.session_state["map_service"] = service
+    options = ui.cached(provision.need_options, service, ctx.filters.round_id)
+    need = provision.resolve_need(qp.get("need"), options)
+    if need is None:
+        st.session_state["map_notes"] = [f"Need '{qp.get('need')}' not recognised for {provision.SERVICES[service].lower()}: showing all needs."]
+    st.session_state["map_need"] = need or provision.ALL_NEEDS
+    try:
+        km = int(float(qp.get("km") or provision.DEFAULT_RADIUS_KM[service]))
+    except ValueError:
+        km = int(provision.DEFAULT_RADIUS_KM[service])
+    st.session_state["map_km"] = min(max(km, 2), 80)
+    st.session_state["map_decay"] = qp.get("decay") if qp.get("decay") in gaps.DECAYS else "gaussian"
+    st.session_state["map_shade"] = qp.get("shade") if qp.get("shade") in SHADE_LABELS else "gap"
+
+
+def _service_changed() -> None:
+    """A new service has its own needs and its own default catchment."""
+    st.session_state["map_need"] = provision.ALL_NEEDS
+    st.session_state["map_km"] = int(provision.DEFAULT_RADIUS_KM[st.session_state["map_service"]])
+
+
+def _to_url() -> None:
+    """Mirror the pickers in the URL next to the shared filters."""
+    for param, key in PARAMS.items():
+        value = str(st.session_state[key])
+        if value and st.query_params.get(param) != value:
+            st.query_params[param] = value
+        elif not value and param in st.query_params:
+            del st.query_params[param]
+
+
+def _details(props: dict, view: provision.View, service: str) -> None:
+    """What is known about the clicked district or town (suppressed, as everywhere)."""
+    kind = props.get("kind")
+    table = provision.labelled(view.gaps, service).display
+    unit = "Places within reach" if service == "residential" else "Capacity within reach (children a week)"
+    if kind == "district":
+        st.markdown(f"#### {props.get('name')}")
+        st.caption(f"District in {props.get('la')}")
+        st.markdown(f"**Children who need the service:** {props.get('children')}  \n"
+                    f"**Gap score:** {props.get('gap') or '0'}  \n**Access per child:** {props.get('access') or '–'}")
+        towns = table[table["district_code"] == props.get("id")]
+        if len(towns):
+            st.markdown("**Its towns with the largest gaps**")
+            st.dataframe(ui.arrow_safe(towns[["Town", "Children", "Gap score", "Nearest matching provision",
+                                              "Distance to it (km)"]].head(8)), hide_index=True, width="stretch")
+    elif kind == "town":
+        st.markdown(f"#### {props.get('name')}")
+        st.caption(f"{props.get('district')}, {props.get('la')}")
+        row = table[table["town_id"].astype(str) == str(props.get("id"))]
+        if len(row):
+            r = row.iloc[0]
+            st.markdown(f"**Children nearest this town:** {r['Children']}  \n**Gap score:** {r['Gap score']}  \n"
+                        f"**Access per child:** {r['Access per child']}  \n**{unit}:** {r[unit]}  \n"
+                        f"**Nearest matching provision:** {r['Nearest matching provision']} "
+                        f"({r['Distance to it (km)']} km)")
+    else:
+        st.markdown("#### Largest gaps in view")
+        st.caption("Click a district or town on the map for its details.")
+        st.dataframe(ui.arrow_safe(table[["Town", "Children", "Gap score"]].head(10)), hide_index=True, width="stretch")
+    if view.gaps.any:
+        st.caption(LEGEND)
+
+
+@st.fragment
+def map_panel(view: provision.View, service: str, shade: str) -> None:
+    """The map and the details of what was clicked; clicks rerun only this fragment, not the whole page."""
+    left, right = st.columns([3, 1.3], gap="medium")
+    layers = view.layers
+    with left:
+        m = maps_provision.provision_map(layers.districts, layers.las, layers.towns, layers.homes, layers.providers,
+                                         service, shade, focus=ctx.filters.la, large=ctx.meeting)
+        out = st_folium(m, returned_objects=["last_active_drawing"], height=640 if ctx.meeting else 560,
+                        use_container_width=True, key="provision_map")
+    with right:
+        feature = (out or {}).get("last_active_drawing") or {}
+        _details(feature.get("properties") or {}, view, service)
+
+
+_from_url()
+where = "the region" if ctx.filters.la is None else region.la_name(ctx.filters.la)
+st.title("Provision map and gaps" if ctx.filters.la is None else f"Provision map and gaps: {where}")
+st.caption("Where the children who need a service live, where the matching provision is, and which towns are "
+           "left without it within a reasonable distance.")
+for note in st.session_state.pop("map_notes", []):
+    st.warning(note)
+
+c1, c2, c3, c4, c5 = st.columns([1.2, 2, 1.4, 1.2, 1.2])
+service = c1.radio("Service", list(provision.SERVICES), format_func=provision.SERVICES.get, key="map_service",
+                   on_change=_service_changed)
+options = ui.cached(provision.need_options, service, ctx.filters.round_id)
+if st.session_state.get("map_need") not in options:
+    st.session_state["map_need"] = provision.ALL_NEEDS
+need = c2.selectbox("Need or cohort" if service == "residential" else "SEN primary need", list(options),
+                    format_func=options.get, key="map_need")
+if service == "residential" and not any(k.startswith("cohort:") for k in options):
+    c2.caption("Cohorts appear here once they have been fitted for this round.")
+km = c3.slider("Catchment (km)", 2, 80, key="map_km", help="Straight-line distance a child could be expected to travel.")
+c3.caption(f"{km} km ≈ {km / 1.609344:.0f} miles")
+decay = c4.selectbox("Distance decay", list(DECAY_LABELS), format_func=DECAY_LABELS.get, key="map_decay")
+shade = c5.radio("Shade districts by", list(SHADE_LABELS), format_func=SHADE_LABELS.get, key="map_shade")
+_to_url()
+
+sel = provision.selection(service, need, ctx.filters)
+view = ui.cached(provision.view, sel, float(km), decay, ctx.filters.la, ctx.viewer)
+ui.kpi_tiles(view.tiles)
+
+map_panel(view, service, shade)
+
+st.subheader(f"Towns ranked by gap: {where}")
+st.caption("Towns with children who need the service, ranked by gap score. Each child counts in their nearest town.")
+ui.table(provision.labelled(view.gaps, service), f"gaps_{service}", hide=("la_code", "district_code", "town_id"))
+
+with st.expander("How the gap score is worked out", expanded=not ctx.meeting):
+    st.markdown(gaps.method_text(float(km), decay))
+    st.markdown(provision.matching_text(sel))
