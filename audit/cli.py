@@ -50,7 +50,8 @@ def cmd_import(db: Database, args) -> int:
             return _fail(["audit import needs takes exactly one FILE"])
         if not args.round:
             return _fail(["audit import needs needs --round LABEL"])
-        r = import_needs.load(db, args.files[0], args.round, progress=_progress)
+        r = import_needs.load(db, args.files[0], args.round, audit_date=args.audit_date, progress=_progress,
+                              keep_other_las=args.keep_other_las)
         for w in r.warnings:
             print(f"warning: {w}", file=sys.stderr)
         print(f"round '{r.round_label}': {r.rows} children loaded")
@@ -66,6 +67,23 @@ def cmd_import(db: Database, args) -> int:
             return _fail(["audit import shortbreaks takes PROVIDERS_FILE CHILDREN_FILE"])
         r = import_provision.load_shortbreaks(db, args.files[0], args.files[1], progress=_progress)
         print(f"{r['providers']} providers, {r['children']} children")
+    elif kind == "ofsted":
+        from audit import import_ofsted
+
+        r = import_ofsted.load(db, args.files[0], mode=args.mode, progress=_progress)
+        for w in r["warnings"]:
+            print(f"warning: {w}", file=sys.stderr)
+        print(f"{r['homes']} children's homes, {r['places']} places (located by: {r['by_precision']})")
+    elif kind == "903":
+        from audit import import_903
+
+        r = import_903.load(db, args.files, la=args.la, audit_date=args.audit_date, round_label=args.round,
+                            progress=_progress)
+        for w in r.warnings:
+            print(f"warning: {w}", file=sys.stderr)
+        print(f"round '{r.round_label}' (audit date {r.audit_date}): {r.children} children in residential care; "
+              f"{r.episodes} episodes kept from years {', '.join(map(str, r.years))}")
+        print(r.by_la.to_string(index=False))
     else:
         return _fail([f"unknown import kind '{kind}'"])
     return 0
@@ -95,10 +113,28 @@ def cmd_export(db: Database, args) -> int:
 
 
 def cmd_rounds(db: Database, args) -> int:
-    """List audit rounds."""
+    """List audit rounds, or delete one (--delete LABEL --yes)."""
     from audit.overview import rounds
 
+    if args.delete:
+        from audit import import_needs
+
+        if not args.yes:
+            return _fail([f"deleting round '{args.delete}' cannot be undone: add --yes to confirm"])
+        n = import_needs.delete_round(db, args.delete)
+        print(f"deleted round '{args.delete}' ({n} children)")
+        return 0
     print(rounds(db).to_string(index=False))
+    return 0
+
+
+def cmd_template(db: Database, args) -> int:
+    """Write the needs-profile template (XLSX or CSV, by the file's extension)."""
+    from audit import template
+
+    out = Path(args.out)
+    out.write_bytes(template.csv_bytes() if out.suffix.lower() == ".csv" else template.xlsx_bytes())
+    print(f"wrote {out}")
     return 0
 
 
@@ -115,7 +151,13 @@ def parser() -> argparse.ArgumentParser:
     i = sub.add_parser("import", help="import input files")
     i.add_argument("kind", choices=["needs", "homes", "occupancy", "shortbreaks", "ofsted", "903"])
     i.add_argument("files", nargs="+")
-    i.add_argument("--round", help="audit round label (needs)")
+    i.add_argument("--round", help="audit round label (needs; optional for 903, default 'SSDA903 <audit date>')")
+    i.add_argument("--audit-date", help="the round's audit date, YYYY-MM-DD (903 default: 31 March of the latest year)")
+    i.add_argument("--la", help="903 files without an LA column: the LA they belong to")
+    i.add_argument("--keep-other-las", action="store_true",
+                   help="needs: replace only the round's children of the LAs in the file")
+    i.add_argument("--mode", choices=["replace", "update"], default="replace",
+                   help="ofsted: replace the homes table, or update/add homes by URN")
     i.set_defaults(func=cmd_import)
     g = sub.add_parser("build-geodata", help="rebuild geodata/ from the ONS Postcode Directory")
     g.add_argument("--out", help="output folder (default: geodata/)")
@@ -126,7 +168,13 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--la")
     e.add_argument("--round")
     e.set_defaults(func=cmd_export)
-    sub.add_parser("rounds", help="list audit rounds").set_defaults(func=cmd_rounds)
+    r = sub.add_parser("rounds", help="list audit rounds (or delete one)")
+    r.add_argument("--delete", metavar="LABEL", help="delete this round and everything derived from it")
+    r.add_argument("--yes", action="store_true", help="confirm --delete")
+    r.set_defaults(func=cmd_rounds)
+    t = sub.add_parser("template", help="write the needs-profile template")
+    t.add_argument("--out", required=True, help="template.xlsx or template.csv")
+    t.set_defaults(func=cmd_template)
     return p
 
 
