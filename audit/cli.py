@@ -105,7 +105,7 @@ def cmd_export(db: Database, args) -> int:
 
     try:
         data = extracts.export(db, args.view, la=args.la, round_label=args.round)
-    except KeyError as exc:
+    except (KeyError, PermissionError) as exc:
         return _fail([str(exc.args[0])])
     Path(args.out).write_bytes(data)
     print(f"wrote {args.out}")
