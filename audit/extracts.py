@@ -74,3 +74,36 @@ def export(db: Database, name: str, la: str | None = None, round_label: str | No
     viewer = viewer or Viewer(child_level_las=frozenset({code}) if code else frozenset())
     f = Filters(round_id=round_id(db, round_label), la=code)
     return to_csv_bytes(EXTRACTS[name][1](db, f, viewer))
+
+
+# -- Data intake (issue 3) -------------------------------------------------------
+
+
+@register("imports", "Imports loaded: files, rows, checksums and times")
+def _imports(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """The import log: which files went in, when, with what checksum (no child data)."""
+    return db.q("imports")
+
+
+@register("ofsted_mapping", "How Ofsted registration categories map onto the needs taxonomy")
+def _ofsted_mapping(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """Documentation of the Ofsted import, as a table."""
+    from audit import import_ofsted
+
+    return import_ofsted.mapping_table()
+
+
+@register("template_mapping", "Needs template columns and their Placements Data Standard v2 fields")
+def _template_mapping(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """Documentation of the template, as a table."""
+    from audit import template
+
+    return template.mapping()
+
+
+@register("episodes", "SSDA903 episode history (own LA only)")
+def _episodes(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """Child-level episode history: only for one LA the viewer may see, never in meeting mode."""
+    if f.la is None or not viewer.may_see(f.la):
+        raise PermissionError("Child-level extracts are only available for your own LA.")
+    return db.q("episodes_extract", la=f.la)
