@@ -23,7 +23,9 @@ def _neutralise(value: object) -> object:
 
 
 def _iso(value: object) -> object:
-    """Dates and times as ISO 8601, whatever their type."""
+    """Dates and times as ISO 8601, whatever their type; a missing date is an empty cell."""
+    if value is pd.NaT or (isinstance(value, float) and value != value):
+        return ""
     if isinstance(value, (pd.Timestamp, dt.datetime)):
         return value.isoformat(sep=" ", timespec="seconds") if (value.hour or value.minute or value.second) else value.date().isoformat()
     if isinstance(value, dt.date):
