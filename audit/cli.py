@@ -112,6 +112,27 @@ def cmd_export(db: Database, args) -> int:
     return 0
 
 
+def cmd_gaps(db: Database, args) -> int:
+    """Rank every town by gap score for a service and need, and write the CSV (demand counts suppressed)."""
+    from audit import extracts, provision, region
+    from audit.export import to_csv_bytes
+
+    la = region.la_code(args.la) if args.la else None
+    if args.la and la is None:
+        return _fail([f"'{args.la}' is not one of the 11 Eastern LAs"])
+    if args.radius_km is not None and not args.radius_km > 0:
+        return _fail([f"--radius-km must be a positive number of km, not {args.radius_km:g}"])
+    try:
+        round_id = extracts.round_id(db, args.round)
+        sel = provision.Selection(args.service, provision.need_value(db, args.service, args.need, round_id), round_id)
+    except KeyError as exc:
+        return _fail([str(exc.args[0])])
+    table = provision.gaps_extract(db, sel, args.radius_km, args.decay, la)
+    Path(args.out).write_bytes(to_csv_bytes(table))
+    print(f"{len(table)} towns; wrote {args.out}")
+    return 0
+
+
 def cmd_rounds(db: Database, args) -> int:
     """List audit rounds, or delete one (--delete LABEL --yes)."""
     from audit.overview import rounds
@@ -168,6 +189,15 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--la")
     e.add_argument("--round")
     e.set_defaults(func=cmd_export)
+    gp = sub.add_parser("gaps", help="rank towns by gap in provision (E2SFCA) and write CSV")
+    gp.add_argument("--service", choices=["residential", "short-breaks"], required=True)
+    gp.add_argument("--need", help="need code or category (residential), SEN code (short breaks), or cohort:N")
+    gp.add_argument("--radius-km", type=float, help="catchment (default 32 km residential, 15 km short breaks)")
+    gp.add_argument("--decay", choices=["gaussian", "linear", "step"], default="gaussian")
+    gp.add_argument("--la", help="only this LA's towns")
+    gp.add_argument("--round", help="audit round label (default: the newest)")
+    gp.add_argument("--out", required=True)
+    gp.set_defaults(func=cmd_gaps)
     r = sub.add_parser("rounds", help="list audit rounds (or delete one)")
     r.add_argument("--delete", metavar="LABEL", help="delete this round and everything derived from it")
     r.add_argument("--yes", action="store_true", help="confirm --delete")

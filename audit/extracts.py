@@ -107,3 +107,48 @@ def _episodes(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     if f.la is None or not viewer.may_see(f.la):
         raise PermissionError("Child-level extracts are only available for your own LA.")
     return db.q("episodes_extract", la=f.la)
+
+
+def _gaps(service: str) -> Extract:
+    """A gap-table extract for one service, all needs, default catchment, within the chosen LA and age band."""
+    def extract(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+        from audit import provision
+
+        return provision.gaps_extract(db, provision.selection(service, provision.ALL_NEEDS, f), la=f.la, viewer=viewer)
+    return extract
+
+
+register("gaps_residential", "Gap analysis: towns ranked by gap in children's home places (all needs, 32 km)")(_gaps("residential"))
+register("gaps_short_breaks", "Gap analysis: towns ranked by gap in short breaks (all needs, 15 km)")(_gaps("short-breaks"))
+
+
+@register("distance_by_la", "Distance from home: median km, % over 20 miles, % outside own LA and region, by LA")
+def _distance_by_la(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """The distance page's LA table as displayed (suppressed)."""
+    from audit import distance
+
+    return distance.by_la(db, f, viewer).display.drop(columns="la_code")
+
+
+@register("distance_bands", "Distance from home: children per distance band, by LA")
+def _distance_bands(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """Children per LA in each distance band, suppressed along rows and columns."""
+    from audit import distance
+
+    return distance.bands(db, f, viewer).display.drop(columns="la_code")
+
+
+@register("flows", "Flows: children by home LA and placement LA")
+def _flows(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """The LA-by-LA flow matrix, every cell suppressed."""
+    from audit import distance
+
+    return distance.flow_table(distance.flow_matrix(db, f, viewer)).display
+
+
+@register("local_place_use", "Flows: who uses each LA's children's home places")
+def _local_place_use(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """Places in each LA's homes and how many its own children, other Eastern LAs and others use (suppressed)."""
+    from audit import distance
+
+    return distance.labelled_use(distance.local_use(db, viewer)).display.drop(columns="la_code")

@@ -401,3 +401,21 @@ def matching_text(sel: Selection) -> str:
     return ("Demand is the children in the audit round with the chosen need (or in the chosen cohort), at their home "
             "postcode sector; supply is the places in children's homes registered to meet that need. Homes take "
             "children of any age, so the age band narrows demand only." + (cohort if sel.kind == "cohort" else ""))
+
+
+def need_value(db: Database, service: str, need: str | None, round_id: int | None = None) -> str:
+    """The picker value for a need typed on the command line or in a URL; KeyError naming the choices if unknown."""
+    options = need_options(db, service, round_id)
+    value = resolve_need(need, options)
+    if value is None:
+        keys = ", ".join(dict.fromkeys(k.split(":", 1)[1] for k in options if k))
+        raise KeyError(f"need '{need}' is not known for {service}; choose from: {keys}")
+    return value
+
+
+def gaps_extract(db: Database, sel: Selection, radius_km: float | None = None, decay: str = "gaussian",
+                 la: str | None = None, viewer: Viewer = PUBLIC) -> pd.DataFrame:
+    """The `audit gaps` CSV: one row per town (town, district, la, demand, supply, access_ratio, gap_score,
+    then nearest_supply and nearest_km), gap score descending, demand suppressed."""
+    table = gap_rows(gap_analysis(db, sel, radius_km, decay), viewer, la).display
+    return table[TOWN_COLUMNS].reset_index(drop=True)
