@@ -11,6 +11,7 @@ PAGES = [
     st.Page("pages/overview.py", title="Regional overview", icon=":material/dashboard:", url_path="overview", default=True),
     st.Page("pages/map.py", title="Provision map and gaps", icon=":material/map:", url_path="map"),
     st.Page("pages/distance.py", title="Distance and flows", icon=":material/route:", url_path="distance"),
+    st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data"),
 ]
 nav = st.navigation(PAGES)
 ctx = ui.sidebar()
