@@ -78,6 +78,9 @@ def export(db: Database, name: str, la: str | None = None, round_label: str | No
 
 # -- Data intake (issue 3) -------------------------------------------------------
 
+# Extracts with one row per child: the app offers them only for the viewer's own LA.
+CHILD_LEVEL = {"children", "episodes"}
+
 
 @register("imports", "Imports loaded: files, rows, checksums and times")
 def _imports(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
