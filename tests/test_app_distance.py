@@ -1,0 +1,79 @@
+"""AppTest: the distance and flows page runs on the sample, follows the shared filters and suppresses small numbers."""
+
+import pytest
+
+NORFOLK = "E10000020"
+
+
+@pytest.fixture
+def app(make_app):
+    import streamlit as st
+
+    # ui.database() is a cache_resource bound to the first test's AUDIT_DB; each test has its own copy.
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    return make_app
+
+
+def open_page(make, **params):
+    at = make("pages/distance.py", **params).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metrics(at) -> dict:
+    return {m.label: m.value for m in at.metric}
+
+
+def table_with(at, column):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def test_region_tiles_tables_and_downloads(app, sample_db):
+    at = open_page(app)
+    n = sample_db.scalar("SELECT count(*) FROM children")
+    far = sample_db.scalar("SELECT avg(CASE WHEN distance_km > 20 * 1.609344 THEN 100.0 ELSE 0 END) FROM children "
+                           "WHERE distance_km IS NOT NULL")
+    assert metrics(at)["Children"] == f"{n:,}"
+    assert metrics(at)["Over 20 miles from home"] == f"{far:.0f}%"
+    by_la = table_with(at, "% over 20 miles")
+    assert len(by_la) == 12 and by_la["LA"].iloc[-1] == "Whole region"
+    flows = table_with(at, "Home LA")
+    assert "Outside region" in flows.columns and len(flows) == 11
+    assert not flows.drop(columns="Home LA").isin(["1", "2", "3", "4"]).any().any()
+    use = table_with(at, "Used by its own children")
+    assert len(use) == 11
+    labels = [b.label for b in at.get("download_button")]
+    assert labels.count("Download CSV") >= 3 and labels.count("Download chart data (CSV)") >= 3
+
+
+def test_la_link_shows_that_las_figures(app, sample_db):
+    at = open_page(app, la="Norfolk")
+    n = sample_db.scalar("SELECT count(*) FROM children WHERE la_code = $la", {"la": NORFOLK})
+    assert metrics(at)["Children"] == f"{n:,}"
+    assert at.title[0].value == "Distance and flows: Norfolk"
+
+
+def test_age_band_and_meeting_mode(app, sample_db):
+    at = open_page(app, age="16-17", meeting="1")
+    n = sample_db.scalar("SELECT count(*) FROM children WHERE age BETWEEN 16 AND 17")
+    assert metrics(at)["Children"] == f"{n:,}"
+    by_la = table_with(at, "% over 20 miles")
+    assert not by_la["Children"].isin(["1", "2", "3", "4"]).any()
+
+
+def test_cohort_table_once_cohorts_exist(app, sample_db):
+    rid = int(sample_db.q("rounds")["round_id"].iat[0])
+    with sample_db.write() as con:
+        con.execute("DELETE FROM child_cohorts")
+        con.execute("DELETE FROM cohort_names")
+        con.execute("""INSERT INTO child_cohorts SELECT round_id, la_code, child_id,
+                           CASE WHEN bool_or(code IN ('cse', 'cce') AND present) THEN 1 ELSE 2 END
+                       FROM child_needs WHERE round_id = ? GROUP BY ALL""", [rid])
+        con.execute("INSERT INTO cohort_names (round_id, cohort, name) VALUES (?, 1, 'Exploitation'), (?, 2, 'Other')",
+                    [rid, rid])
+    # DuckDB shares one instance per path within a process: close ours so the app opens the new file.
+    sample_db.close()
+    at = open_page(app)
+    cohorts = table_with(at, "Cohort")
+    assert cohorts["Cohort"].tolist() == ["Exploitation", "Other", "All"]
