@@ -105,6 +105,15 @@ def sidebar() -> Context:
     return Context(f, viewer, meeting, round_label)
 
 
+def context() -> Context:
+    """The current view for a page: set by app.py, or drawn here when a page runs on its own.
+
+    Streamlit's AppTest re-runs only the page script after its first run, so a page
+    cannot rely on app.py having run in the same pass.
+    """
+    return st.session_state["ctx"] if "ctx" in st.session_state else sidebar()
+
+
 def style(meeting: bool) -> None:
     """Larger type for a shared screen; calm spacing otherwise."""
     base = 22 if meeting else 16
