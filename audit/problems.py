@@ -40,4 +40,12 @@ class ImportFailed(Exception):
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:
     """Problems as a table for the validation report (screen and CSV)."""
     cols = ["severity", "file", "row", "column", "value", "message"]
-    return pd.DataFrame([asdict(p) for p in problems], columns=cols)[cols]
+    df = pd.DataFrame([asdict(p) for p in problems], columns=cols)[cols]
+    # Errors first, then in the order a person would scroll the file; whole-file notes at the top of each.
+    order = pd.DataFrame({"e": df["severity"] != "error", "f": df["file"].astype(str),
+                          "r": pd.to_numeric(df["row"], errors="coerce").fillna(0)})
+    df = df.loc[order.sort_values(["e", "f", "r"], kind="stable").index].reset_index(drop=True)
+    df["row"] = df["row"].astype("Int64")
+    df["value"] = df["value"].where(df["value"].notna(), "")
+    df["column"] = df["column"].where(df["column"].notna(), "")
+    return df

@@ -211,7 +211,7 @@ def duplicates(df: pd.DataFrame, keys: list[str], label: str) -> list[Problem]:
     for idx in df[dup].index:
         row = int(df.at[idx, "_row"])
         if row != int(first.at[idx]):
-            value = " / ".join(str(df.at[idx, k]) for k in keys)
+            value = str(df.at[idx, keys[-1]])
             problems.append(Problem(label, row, keys[-1], value, f"duplicates row {int(first.at[idx])}: must be unique"))
     return problems
 

@@ -70,7 +70,10 @@ def _report(key: str, name: str) -> dict | None:
              + (f" (and {len(problems) - len(errors):,} warning(s))" if len(problems) > len(errors) else "")
              + ". Each line names the file, row, column and value.", icon=":material/block:")
     report = problems_frame(problems)
-    st.dataframe(ui.arrow_safe(report), hide_index=True, width="stretch", key=f"report_{key}")
+    st.dataframe(ui.arrow_safe(report), hide_index=True, width="stretch", key=f"report_{key}",
+                 column_config={"message": st.column_config.TextColumn("what is wrong", width="large"),
+                                "value": st.column_config.TextColumn(width="small"),
+                                "row": st.column_config.NumberColumn(width="small", format="%d")})
     ui.download(report, f"validation_report_{name}", "Download the validation report (CSV)", key=f"dl_report_{key}")
     return None
 
@@ -155,7 +158,8 @@ if rounds.empty:
 else:
     shown = pd.DataFrame({
         "Round": rounds["label"], "Source": rounds.get("source_kind", pd.Series("needs", index=rounds.index)).fillna("needs"),
-        "Audit date": rounds["audit_date"], "Source file(s)": rounds["source_file"],
+        "Audit date": rounds["audit_date"].astype(str).replace({"NaT": "", "None": "", "nan": ""}),
+        "Source file(s)": rounds["source_file"],
         "Children": [hidden_count(n, False) for n in rounds["n_rows"]],
         "Checksum (SHA-256)": rounds["checksum"].fillna("").str[:16] + "…",
         "Imported": rounds["imported_at"], "Synthetic": rounds["is_sample"].map({True: "yes", False: ""}),
