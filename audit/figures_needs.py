@@ -88,11 +88,21 @@ def prevalence_bar(
     df = pd.concat([df[df["pct"].notna()], df[df["pct"].isna()]])
     hidden = df["pct"].isna()
     stub = max(float(df["pct"].max() if df["pct"].notna().any() else 1) * 0.015, 0.5)
+    ref = {k: v for k, v in (reference or {}).items() if k in set(df["need"])}
+    right = np.nanmax([df["pct"].max(), max(ref.values(), default=0), 1.0])
+    # Labels sit inside the bar at its start, where a reference diamond (at a national
+    # figure of 8% or more) does not fall; bars too short for their label keep it outside.
+    wide = right * 0.16
+
+    def positions(values) -> list[str]:
+        return ["inside" if (not np.isnan(v) and v >= wide) else "outside" for v in values]
+
     fig = go.Figure()
     fig.add_bar(
         x=df["pct"].where(~hidden, stub), y=df["label"], orientation="h",
         marker_color=[NO_DATA if h else BAR for h in hidden], name=names[0],
-        text=df["text"], textposition="outside", cliponaxis=False,
+        text=df["text"], textposition=positions(df["pct"]), insidetextanchor="start",
+        insidetextfont=dict(color="white"), cliponaxis=False,
         hovertemplate="%{y}: %{text}<extra>" + names[0] + "</extra>",
     )
     if compare is not None:
@@ -103,11 +113,11 @@ def prevalence_bar(
             x=cmp.fillna(0).to_numpy(), y=df["label"], orientation="h", marker_color=COMPARE,
             name=names[1],
             text=[t if isinstance(t, str) and t else ("" if np.isnan(v) else f"{v:.0f}%") for v, t in zip(cmp, ctxt)],
-            textposition="outside", cliponaxis=False,
+            textposition=positions(cmp.to_numpy(dtype=float)), insidetextanchor="start",
+            insidetextfont=dict(color="black"), cliponaxis=False,
             hovertemplate="%{y}: %{text}<extra>" + names[1] + "</extra>",
         )
         fig.update_layout(barmode="group")
-    ref = {k: v for k, v in (reference or {}).items() if k in set(df["need"])}
     if ref:
         ref_df = df[df["need"].isin(ref)]
         fig.add_scatter(
@@ -117,13 +127,14 @@ def prevalence_bar(
             name="Nuffield FJO national figure",
             hovertemplate="%{y}: %{x:.1f}% nationally<extra>" + NUFFIELD_SOURCE + "</extra>",
         )
-    right = np.nanmax([df["pct"].max(), max(ref.values(), default=0), 1.0])
     fig.update_xaxes(title="% of children", range=[0, min(right * 1.2, 118)])
     fig.update_yaxes(title=None, categoryorder="array", categoryarray=order)
     n_rows = len(df) * (2 if compare is not None else 1)
-    layout(fig, title=title, large=large, height=max(320, (38 if large else 26) * n_rows + 120))
+    layout(fig, title=title, large=large, height=max(320, (38 if large else 26) * n_rows + 150))
+    # Legend above the bars: below them it collides with the axis title.
     fig.update_layout(showlegend=bool(ref) or compare is not None,
-                      legend=dict(orientation="h", yanchor="top", y=-0.08, x=0))
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
+                      margin=dict(t=(110 if large else 85)))
     return fig
 
 
@@ -151,7 +162,7 @@ def needs_per_child_bar(
     if reference and "mean" in reference:
         fig.add_vline(x=reference["mean"], line=dict(color=REFERENCE, width=2, dash="dash"),
                       annotation_text=f"Nuffield FJO mean {reference['mean']:.1f}",
-                      annotation_position="top left")
+                      annotation_position="top left", annotation_yshift=-(28 if large else 20))
     fig.update_xaxes(title="Number of need categories", dtick=1)
     # Headroom so the mean labels clear the bar labels.
     fig.update_yaxes(title="Children", range=[0, top * 1.25])
@@ -247,7 +258,10 @@ def cooccurrence_heatmap(
     note = "* significant after Benjamini-Hochberg correction" if sig else ""
     title = title or "Which needs occur together: " + MEASURE_TITLES.get(measure, measure)
     cell = (44 if large else 30) if small else (70 if large else 52)
-    layout(fig, title=title, large=large, height=cell * len(needs) + 260)
+    # Slanted labels need room below the cells, in proportion to the longest label.
+    bottom = int(max((len(n) for n in names), default=10) * _size(large) * 0.34) + 20
+    layout(fig, title=title, large=large, height=cell * len(needs) + 200 + bottom)
+    fig.update_layout(margin=dict(b=bottom))
     if note:
         fig.add_annotation(text=note, xref="paper", yref="paper", x=0, y=1.0, yanchor="bottom",
                            showarrow=False, font=dict(size=_size(large) - 2))
@@ -326,7 +340,7 @@ def bic_curve(
     fig.update_xaxes(title="Number of cohorts (k)", dtick=1)
     lo, hi = float(table["bic"].min()), float(table["bic"].max())
     pad = (hi - lo) * 0.15 or abs(hi) * 0.01 or 1.0
-    fig.update_yaxes(title="BIC", range=[lo - pad, hi + pad * 0.5])
+    fig.update_yaxes(title="BIC", range=[lo - pad * 2.2, hi + pad * 0.5])
     return layout(fig, title=title, large=large, height=480 if large else 360)
 
 
