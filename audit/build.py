@@ -35,6 +35,13 @@ def load_files(db: Database, folder: Path, round_label: str, is_sample: bool, pr
     progress(0.6, "Importing the needs audit")
     needs = import_needs.load(db, folder / "needs.csv", round_label, is_sample=is_sample,
                               progress=lambda f, t: progress(0.6 + 0.35 * f, t))
+    # Maps, matching and forecasts use each child's cohort, so fit them now when that is quick
+    # (about 1.5 s regionally); a national-scale round is fitted on first visit to the cohorts page.
+    from audit import cohort_store
+
+    if needs.rows <= cohort_store.EAGER_MAX_CHILDREN:
+        progress(0.95, "Grouping children into cohorts")
+        cohort_store.fit_and_store(db, needs.round_id)
     if is_sample:
         with db.write() as con:
             con.execute("INSERT OR REPLACE INTO meta VALUES ('sample', 'yes')")
