@@ -112,6 +112,38 @@ def cmd_export(db: Database, args) -> int:
     return 0
 
 
+def cmd_cohorts(db: Database, args) -> int:
+    """Fit and store the round's cohorts; write each child's cohort as CSV and print the chosen k."""
+    from audit import cohort_store, extracts
+    from audit.export import to_csv_bytes
+
+    if not db.exists():
+        return _fail([f"{db.path}: no database; run `audit sample` or `audit import needs` first"])
+    try:
+        round_id = extracts.round_id(db, args.round)
+    except KeyError as exc:
+        return _fail([str(exc.args[0])])
+    if round_id is None:
+        return _fail(["no audit round loaded; run `audit import needs FILE --round LABEL` first"])
+    if args.k == "auto":
+        k = None
+    else:
+        try:
+            k = int(args.k)
+        except ValueError:
+            return _fail([f"--k must be a whole number from 2 to 8 or 'auto', not '{args.k}'"])
+        if k not in cohort_store.K_RANGE:
+            return _fail([f"--k must be from 2 to 8, not {k}"])
+    fitted = cohort_store.fit_and_store(db, round_id, method=args.method, k=k, progress=_progress)
+    Path(args.out).write_bytes(to_csv_bytes(cohort_store.children_csv(db, round_id)))
+    how = "chosen by BIC over 2-8" if k is None else "as requested"
+    print(f"k={fitted.k} ({how}; {cohort_store.METHODS[fitted.method]})")
+    for c, name in fitted.names.items():
+        print(f"  {c}. {name}")
+    print(f"wrote {args.out}")
+    return 0
+
+
 def cmd_gaps(db: Database, args) -> int:
     """Rank every town by gap score for a service and need, and write the CSV (demand counts suppressed)."""
     from audit import extracts, provision, region
@@ -189,6 +221,12 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--la")
     e.add_argument("--round")
     e.set_defaults(func=cmd_export)
+    c = sub.add_parser("cohorts", help="fit, store and write each child's cohort")
+    c.add_argument("--round", help="audit round label (default: the newest)")
+    c.add_argument("--k", default="auto", help="number of cohorts, 2-8, or 'auto' (lowest BIC)")
+    c.add_argument("--method", choices=["lca", "kmodes"], default="lca", help="latent class analysis (default) or k-modes")
+    c.add_argument("--out", required=True)
+    c.set_defaults(func=cmd_cohorts)
     gp = sub.add_parser("gaps", help="rank towns by gap in provision (E2SFCA) and write CSV")
     gp.add_argument("--service", choices=["residential", "short-breaks"], required=True)
     gp.add_argument("--need", help="need code or category (residential), SEN code (short breaks), or cohort:N")
