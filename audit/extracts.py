@@ -50,6 +50,109 @@ def _children(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     return db.q("children_extract", round_id=f.round_id, la=f.la, age_band=f.age_band)
 
 
+def _needs_selection(f: Filters):
+    """The needs page's view for the shared filters (all sexes and placement types)."""
+    from audit.needs_view import Selection
+
+    return Selection(f)
+
+
+@register("prevalence", "Co-occurring needs: children with each need category")
+def _prevalence(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """Prevalence of the 11 categories with Nuffield's national figures, suppressed."""
+    from audit import needs_view
+
+    return needs_view.prevalence_table(db, _needs_selection(f), viewer, "categories").display.drop(columns="need")
+
+
+@register("prevalence_codes", "Co-occurring needs: children with each need code")
+def _prevalence_codes(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """Prevalence of the 22 need codes, suppressed."""
+    from audit import needs_view
+
+    return needs_view.prevalence_table(db, _needs_selection(f), viewer, "codes").display.drop(columns="need")
+
+
+@register("needs_per_child", "Co-occurring needs: number of need categories per child")
+def _needs_per_child(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """Children by number of categories, with secondary suppression."""
+    from audit import needs_view
+
+    return needs_view.needs_per_child_table(db, _needs_selection(f), viewer).display
+
+
+@register("cooccurrence", "Co-occurring needs: children with both of each pair of categories")
+def _cooccurrence(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """The category x category count matrix, cells on 1-4 children hidden."""
+    from audit import needs_view
+
+    sel = _needs_selection(f)
+    return needs_view.matrix_csv(needs_view.cooccurrence_table(db, sel, viewer, "categories", "count"))
+
+
+@register("cooccurring_pairs", "Co-occurring needs: every pair of categories with lift, phi and significance")
+def _cooccurring_pairs(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """Pairs with Fisher exact tests after Benjamini-Hochberg correction."""
+    from audit import needs_view
+
+    return needs_view.pair_table(db, _needs_selection(f), viewer, "categories").display.drop(columns=["a", "b"])
+
+
+@register("combinations", "Co-occurring needs: the 20 most common combinations of categories")
+def _combinations(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """Exact combinations, children per combination suppressed."""
+    from audit import needs_view
+
+    return needs_view.combinations_table(db, _needs_selection(f), viewer, "categories").display.drop(columns="combination")
+
+
+def _stored_cohorts(db: Database, f: Filters):
+    """The round's stored cohort fit; extracts describe what maps and matching use."""
+    from audit import cohort_store
+
+    st = cohort_store.stored(db, f.round_id) if f.round_id is not None else None
+    if st is None:
+        raise KeyError("no cohorts are stored for this round; run `audit cohorts --out FILE` first")
+    return st
+
+
+@register("cohort_summary", "Cohorts: size, placements away from home and weekly cost per cohort")
+def _cohort_summary(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """Per-cohort summary for the filters, suppressed."""
+    from audit import cohort_store
+
+    st = _stored_cohorts(db, f)
+    return cohort_store.summary_table(db, _needs_selection(f), viewer, st.method, st.k).display
+
+
+@register("cohort_profiles", "Cohorts: % of each cohort's children with each need category")
+def _cohort_profiles(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """The cohort profile heatmap's data (whole round: that is what defines a cohort)."""
+    from audit import cohort_store
+
+    st = _stored_cohorts(db, f)
+    table = cohort_store.profile_table(db, f.round_id, st.method, st.k, "categories")
+    return cohort_store.profile_csv(table, st.names, cohort_store.cohort_sizes(db, f.round_id, st.method, st.k))
+
+
+@register("cohort_by_la", "Cohorts: children per cohort by LA")
+def _cohort_by_la(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """Cohort x LA counts with row and column totals protected."""
+    from audit import cohort_store
+
+    st = _stored_cohorts(db, f)
+    return cohort_store.breakdown_table(db, _needs_selection(f), viewer, st.method, st.k, "la").display
+
+
+@register("cohort_nuffield", "Cohorts: how each compares with Nuffield FJO's three groups")
+def _cohort_nuffield(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """Similarity of each cohort to the three published groups (no counts)."""
+    from audit import cohort_store
+
+    st = _stored_cohorts(db, f)
+    return cohort_store.nuffield_table(db, f.round_id, st.method, st.k)
+
+
 def round_id(db: Database, label: str | None) -> int | None:
     """The id of a round label, or of the newest round when no label is given."""
     rounds = overview.rounds(db)
