@@ -1,0 +1,173 @@
+"""Cohorts: groups of children with similar co-occurring needs, that provision can be designed for."""
+
+import streamlit as st
+
+from audit import cohort_store, cohorts, needs_view, region
+from audit import figures_needs as fn
+from audit.suppress import LEGEND
+from pages import ui
+
+ctx = st.session_state["ctx"]
+db = ui.database()
+AUTO = 0  # the k picker's "lowest BIC" choice
+PARAMS = {"method": "cohort_method", "k": "cohort_k", "level": "cohort_level"}
+DEFAULTS = {"cohort_method": "lca", "cohort_k": AUTO, "cohort_level": "categories"}
+LEVEL_LABELS = {"categories": "11 categories", "codes": "22 need codes"}
+
+
+def _from_url() -> None:
+    """First run on this page: ?method=kmodes&k=4&level=codes decide the view; unknown values are noted."""
+    if "cohort_method" in st.session_state:
+        return
+    qp, notes = st.query_params, []
+    method = qp.get("method")
+    if method and method not in cohort_store.METHODS:
+        notes.append(f"Method '{method}' not recognised: showing latent class analysis.")
+    st.session_state["cohort_method"] = method if method in cohort_store.METHODS else "lca"
+    k = qp.get("k")
+    ok = k is not None and k.isdigit() and int(k) in cohort_store.K_RANGE
+    if k and k != "auto" and not ok:
+        notes.append(f"'{k}' cohorts is not a choice (2 to 8): showing the number BIC prefers.")
+    st.session_state["cohort_k"] = int(k) if ok else AUTO
+    level = qp.get("level")
+    st.session_state["cohort_level"] = level if level in LEVEL_LABELS else "categories"
+    st.session_state["cohort_notes"] = notes
+
+
+def _to_url() -> None:
+    """Mirror the choices in the URL beside the shared filters, leaving defaults out."""
+    for param, key in PARAMS.items():
+        value = st.session_state.get(key)
+        value = DEFAULTS[key] if value is None else value
+        if value != DEFAULTS[key]:
+            if st.query_params.get(param) != str(value):
+                st.query_params[param] = str(value)
+        elif param in st.query_params:
+            del st.query_params[param]
+
+
+def _with_progress(label: str, work) -> object:
+    """Run a slow fit inside a status box with a progress bar, so nobody thinks the page has hung."""
+    with st.status(label, expanded=True) as status:
+        bar = st.progress(0.0)
+        result = work(lambda f, t: bar.progress(min(max(float(f), 0.0), 1.0), text=t))
+        status.update(label=label.replace("…", ": done"), state="complete", expanded=False)
+    return result
+
+
+_from_url()
+round_id = ctx.filters.round_id
+la_name = region.la_name(ctx.filters.la) if ctx.filters.la else None
+st.title("Cohorts of children")
+st.caption("Children grouped by the needs they share, so that provision can be designed for each group. Cohorts are "
+           "fitted on every child in the region's audit round, so a cohort means the same in every LA; the tables "
+           "on sizes, placements and cost follow the filters in the sidebar.")
+for note in st.session_state.pop("cohort_notes", []):
+    st.warning(note)
+if round_id is None:
+    st.info("No audit round is loaded yet. Load one on the Data page or with `audit import needs`.")
+    st.stop()
+
+stored = cohort_store.stored(db, round_id)
+if stored is None:
+    stored = _with_progress("Grouping this round's children into cohorts for the first time…",
+                            lambda p: cohort_store.fit_and_store(db, round_id, progress=p))
+
+c1, c2, c3 = st.columns([1.6, 1.4, 1.4])
+method = c1.radio("Method", list(cohort_store.METHODS), format_func=cohort_store.METHODS.get, key="cohort_method",
+                  horizontal=True, help="Latent class analysis models each cohort as a set of need probabilities and "
+                  "lets BIC choose how many there are. k-modes groups children whose needs match most often.")
+if not cohort_store.is_fitted(db, round_id, "lca"):
+    _with_progress("Fitting latent class models with 2 to 8 cohorts…",
+                   lambda p: cohort_store.search(db, round_id, progress=p))
+best = cohort_store.chosen_k(db, round_id)
+k_choice = c2.selectbox("Number of cohorts", [AUTO] + list(cohort_store.K_RANGE), key="cohort_k",
+                        format_func=lambda k: f"Lowest BIC ({best})" if k == AUTO else str(k))
+k = best if k_choice == AUTO else int(k_choice)
+level = c3.radio("Profile shows", list(LEVEL_LABELS), format_func=LEVEL_LABELS.get, key="cohort_level",
+                 horizontal=True)
+_to_url()
+if method == "kmodes" and not cohort_store.is_fitted(db, round_id, "kmodes", k):
+    _with_progress(f"Fitting k-modes with {k} cohorts…", lambda p: cohort_store.fit(db, round_id, "kmodes", k))
+
+a = cohort_store.assignment(db, round_id, method, k)
+large = ctx.meeting
+if a.is_stored:
+    st.success(f"These are the stored cohorts for this round ({cohort_store.METHODS[method].lower()}, {k} cohorts): "
+               "the map, distances and matching use them.", icon=":material/check_circle:")
+else:
+    st.info(f"Preview: {cohort_store.METHODS[method].lower()} with {k} cohorts. The stored cohorts, which the other "
+            f"pages use, are {cohort_store.METHODS[stored.method].lower()} with {stored.k}.", icon=":material/visibility:")
+    if st.button(f"Store these {k} cohorts for the round", icon=":material/save:", disabled=ctx.meeting):
+        _with_progress("Storing cohorts…", lambda p: cohort_store.fit_and_store(db, round_id, method, k, progress=p))
+        st.rerun()
+
+# -- choosing k ----------------------------------------------------------------------
+left, right = st.columns([1.3, 1], gap="large")
+with left:
+    st.subheader("How many cohorts")
+    bic = ui.cached(cohort_store.bic_table, round_id)
+    ui.chart(fn.bic_curve(bic, best, large=large), bic, "cohort_bic")
+    st.caption("BIC weighs how well the cohorts describe the children against how many cohorts it takes; the lowest "
+               "point is the best balance. " + ("k-modes has no BIC of its own, so it uses the same number unless you "
+                                                "choose another." if method == "kmodes" else ""))
+with right:
+    st.subheader("How stable the cohorts are")
+    if not cohort_store.is_stability_known(db, round_id, method, k):
+        _with_progress(f"Refitting on {cohort_store.N_BOOT} resampled audits…",
+                       lambda p: cohort_store.stability(db, round_id, method, k, progress=p))
+    stab = cohort_store.stability(db, round_id, method, k)
+    verdict, words = cohort_store.stability_words(stab)
+    st.metric("Stability (mean adjusted Rand index)", f"{stab['mean_ari']:.2f}", verdict, delta_color="off", delta_arrow="off")
+    st.markdown(words)
+
+# -- profiles --------------------------------------------------------------------
+st.subheader("What each cohort's children need")
+profile = ui.cached(cohort_store.profile_table, round_id, method, k, level)
+sizes = ui.cached(cohort_store.cohort_sizes, round_id, method, k)
+overall = ui.cached(needs_view.prevalence_table, needs_view.Selection(ctx.filters.with_(la=None, age_band=None)),
+                    ctx.viewer, level)
+fig = fn.cohort_profile_heatmap(profile.display, names=a.names, overall=needs_view.for_figure(overall),
+                                sizes=sizes, large=large)
+ui.chart(fig, cohort_store.profile_csv(profile, a.names, sizes), f"cohort_profiles_{method}_{k}_{level}")
+st.caption("% of each cohort's children with each need, across the whole region; the last row is all children. "
+           "Cohorts are named after the needs that are much more common in them than overall." +
+           (" " + LEGEND if profile.any else ""))
+
+# -- names -------------------------------------------------------------------------
+with st.expander("Rename the cohorts", expanded=False):
+    if not a.is_stored:
+        st.caption("Names are kept with the stored cohorts: store this preview first to name it.")
+    else:
+        with st.form("cohort_names"):
+            edits = {c: st.text_input(f"Cohort {c}", value=a.names.get(c, ""), key=f"cohort_name_{c}",
+                                      help="Leave blank to go back to the automatic name.")
+                     for c in range(1, a.k + 1)}
+            if st.form_submit_button("Save names", icon=":material/save:", disabled=ctx.meeting):
+                cohort_store.rename(db, round_id, edits)
+                st.rerun()
+        st.caption("Edited names are kept when the cohorts are refitted with the same number of cohorts.")
+
+# -- per cohort ---------------------------------------------------------------------
+sel = needs_view.Selection(ctx.filters)
+where = la_name or "the region"
+if ctx.filters.age_band:
+    where += f", aged {ctx.filters.age_band}"
+st.subheader(f"Each cohort in {where}")
+summary = ui.cached(cohort_store.summary_table, sel, ctx.viewer, method, k)
+ui.table(summary, f"cohort_summary_{method}_{k}")
+st.caption("Placed outside own LA and more than 20 miles (32 km) from home are shares of the cohort's children with a "
+           "known placement. Average weekly cost is the mean of the costs recorded.")
+
+tabs = st.tabs(["By LA", "By age band", "By sex"])
+for tab, by in zip(tabs, ("la", "age_band", "sex")):
+    with tab:
+        ui.table(ui.cached(cohort_store.breakdown_table, sel, ctx.viewer, method, k, by), f"cohorts_by_{by}")
+
+# -- Nuffield ------------------------------------------------------------------------
+st.subheader("Compared with Nuffield FJO's three groups")
+st.caption("Nuffield FJO described three broad groups of children: disability-led, trauma-led with multiple needs, "
+           "and at risk of extra-familial exploitation. Similarity (from -1 to 1) compares what makes each cohort "
+           f"distinctive with each group's defining needs; below {cohorts.NUFFIELD_CLEAR_MATCH} no group fits clearly.")
+ui.table(ui.cached(cohort_store.nuffield_table, round_id, method, k), f"cohorts_vs_nuffield_{method}_{k}",
+         hide=tuple(f"Similarity to {g['label'].lower()}" for g in cohorts.NUFFIELD_GROUPS.values()))

@@ -1,0 +1,202 @@
+"""Co-occurring needs: how common each need is, how many each child has, which travel together."""
+
+import streamlit as st
+
+from audit import cooccur, needs_view, region
+from audit import figures_needs as fn
+from audit.suppress import LEGEND
+from pages import ui
+
+ctx = st.session_state["ctx"]
+ALL = ""
+LEVEL_LABELS = {"categories": "11 categories", "codes": "22 need codes"}
+MEASURE_LABELS = {"count": "Children", "row_pct": "% of row", "lift": "Lift", "phi": "Phi"}
+MEASURE_HELP = {
+    "count": "How many children have both needs. The diagonal is how many have the need at all.",
+    "row_pct": "Of the children with the need on the left, the % who also have the need along the bottom.",
+    "lift": "How many times more often two needs occur together than they would if they were unrelated: "
+            "1 = no link, 2 = twice as often, 0.5 = half as often.",
+    "phi": "The correlation between two needs, from -1 (never together) through 0 (unrelated) to 1 (always together).",
+}
+PARAMS = {"level": "needs_level", "measure": "needs_measure", "sex": "needs_sex", "placement": "needs_placement",
+          "compare": "needs_compare"}
+DEFAULTS = {"needs_level": "categories", "needs_measure": "count", "needs_sex": ALL, "needs_placement": ALL,
+            "needs_compare": True}
+
+
+def _from_url(opts: dict) -> None:
+    """First run on this page: the URL decides the view (?measure=lift&level=codes), unknown values noted."""
+    if "needs_level" in st.session_state:
+        return
+    qp, notes = st.query_params, []
+    allowed = {"needs_level": LEVEL_LABELS, "needs_measure": MEASURE_LABELS,
+               "needs_sex": opts["sex"], "needs_placement": opts["placement"]}
+    for param, key in PARAMS.items():
+        value = qp.get(param)
+        if key == "needs_compare":
+            st.session_state[key] = value not in ("0", "false", "no")
+        elif value and value in allowed[key]:
+            st.session_state[key] = value
+        else:
+            if value:
+                notes.append(f"'{value}' is not a choice for {param}: showing the default.")
+            st.session_state[key] = DEFAULTS[key]
+    st.session_state["needs_notes"] = notes
+
+
+def _to_url() -> None:
+    """Mirror the page's choices in the URL beside the shared filters, leaving defaults out."""
+    for param, key in PARAMS.items():
+        value = st.session_state.get(key)
+        value = DEFAULTS[key] if value is None else value
+        text = ("1" if value else "0") if isinstance(value, bool) else str(value)
+        default = DEFAULTS[key]
+        default_text = ("1" if default else "0") if isinstance(default, bool) else str(default)
+        if text != default_text:
+            if st.query_params.get(param) != text:
+                st.query_params[param] = text
+        elif param in st.query_params:
+            del st.query_params[param]
+
+
+opts = ui.cached(needs_view.options, ctx.filters.round_id)
+_from_url(opts)
+la_name = region.la_name(ctx.filters.la) if ctx.filters.la else None
+st.title("Co-occurring needs" + (f": {la_name}" if la_name else ""))
+st.caption("How common each need is, how many needs each child has, and which needs travel together. "
+           "Nuffield FJO's national figures (children subject to deprivation-of-liberty applications) are marked for comparison.")
+for note in st.session_state.pop("needs_notes", []):
+    st.warning(note)
+
+c1, c2, c3, c4 = st.columns([1.2, 1.6, 1.4, 1.4])
+sex = c1.selectbox("Sex", [ALL] + list(opts["sex"]), key="needs_sex",
+                   format_func=lambda v: opts["sex"].get(v, "All") if v else "All")
+placement = c2.selectbox("Placement type", [ALL] + list(opts["placement"]), key="needs_placement",
+                         format_func=lambda v: opts["placement"].get(v, v) if v else "All placement types")
+level = c3.radio("Needs shown as", list(LEVEL_LABELS), format_func=LEVEL_LABELS.get, key="needs_level",
+                 horizontal=True)
+compare_on = c4.toggle("Compare with the region", key="needs_compare", disabled=not la_name,
+                       help="Show the LA chosen in the sidebar beside the whole region.")
+compare = bool(la_name) and compare_on
+if not la_name:
+    c4.caption("Choose an LA in the sidebar to compare it with the whole region.")
+
+sel = needs_view.Selection(ctx.filters, sex or None, placement or None)
+large = ctx.meeting
+reference = cooccur.NUFFIELD_PREVALENCE if level == "categories" else needs_view.NUFFIELD_CODE_PREVALENCE
+
+# -- headline ------------------------------------------------------------------
+tiles = ui.cached(needs_view.headline, sel, ctx.viewer)
+if compare:
+    region_tiles = ui.cached(needs_view.headline, sel.region(), ctx.viewer)
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.markdown(f"**{la_name}**")
+        ui.kpi_tiles(tiles, per_row=2)
+    with right:
+        st.markdown("**Whole region**")
+        ui.kpi_tiles(region_tiles, per_row=2)
+else:
+    ui.kpi_tiles(tiles)
+s = cooccur.NUFFIELD_SUMMARY
+st.caption(f"Nuffield FJO nationally: mean {s['mean']:.1f} of 11 categories; {s['pct_more_than_one']:.0f}% with more "
+           f"than one; {s['pct_4plus']:.0f}% with 4 or more ({cooccur.NUFFIELD_SOURCE}).")
+
+# -- prevalence ------------------------------------------------------------------
+st.subheader("How common is each need")
+prev = ui.cached(needs_view.prevalence_table, sel, ctx.viewer, level)
+if compare:
+    both = ui.cached(needs_view.compare_table, sel, ctx.viewer, level)
+    region_prev = ui.cached(needs_view.prevalence_table, sel.region(), ctx.viewer, level)
+    fig = fn.prevalence_bar(needs_view.for_figure(prev), reference=reference,
+                            compare=needs_view.for_figure(region_prev), names=(la_name, "Whole region"), large=large)
+    ui.chart(fig, both.display.drop(columns="need"), f"prevalence_{level}_{la_name}_vs_region")
+else:
+    ui.chart(fn.prevalence_bar(needs_view.for_figure(prev), reference=reference, large=large),
+             prev.display.drop(columns="need"), f"prevalence_{level}")
+if prev.any:
+    st.caption(LEGEND)
+if level == "categories":
+    with st.expander("The need codes within each category"):
+        codes = ui.cached(needs_view.prevalence_table, sel, ctx.viewer, "codes")
+        ui.table(codes, "prevalence_codes", hide=("need",))
+
+# -- needs per child ---------------------------------------------------------------
+st.subheader("How many needs each child has")
+st.caption("Number of the 11 need categories recorded for each child.")
+
+
+def _per_child(selection, title_suffix: str = "") -> None:
+    """The distribution chart with its mean marked, and its CSV."""
+    dist = ui.cached(needs_view.needs_per_child_table, selection, ctx.viewer)
+    stats = ui.cached(needs_view.summary_stats, selection, ctx.viewer)
+    data = dist.display.rename(columns={"Need categories": "n_needs", "Children": "children"})
+    fig = fn.needs_per_child_bar(data, stats, large=large,
+                                 title="How many need categories each child has" + title_suffix)
+    ui.chart(fig, dist.display, "needs_per_child" + title_suffix.replace(" ", "_").replace(":", ""))
+
+
+if compare:
+    left, right = st.columns(2, gap="large")
+    with left:
+        _per_child(sel, f": {la_name}")
+    with right:
+        _per_child(sel.region(), ": whole region")
+else:
+    _per_child(sel)
+
+# -- co-occurrence ------------------------------------------------------------------
+st.subheader("Which needs occur together")
+measure = st.segmented_control("Measure", list(MEASURE_LABELS), format_func=MEASURE_LABELS.get,
+                               key="needs_measure", selection_mode="single", required=True) or "count"
+_to_url()
+st.caption(MEASURE_HELP[measure] + " * marks pairs linked more (or less) often than chance would explain, "
+           "after allowing for testing every pair (Fisher's exact test, Benjamini-Hochberg false discovery rate 5%). "
+           "Cells resting on fewer than 5 children show \"<5\".")
+
+
+def _heatmap(selection, title: str | None = None) -> None:
+    """One co-occurrence heatmap with its pairs starred and its CSV."""
+    matrix = ui.cached(needs_view.cooccurrence_table, selection, ctx.viewer, level, measure)
+    pairs = ui.cached(needs_view.pair_table, selection, ctx.viewer, level)
+    fig = fn.cooccurrence_heatmap(matrix.display, measure, needs_view.significant_pairs(pairs), large=large,
+                                  title=title)
+    ui.chart(fig, needs_view.matrix_csv(matrix), f"cooccurrence_{level}_{measure}"
+             + ("" if title is None else "_" + title.split(":")[0].replace(" ", "_")))
+
+
+if compare and level == "categories":
+    left, right = st.columns(2, gap="medium")
+    with left:
+        _heatmap(sel, f"{la_name}: {MEASURE_LABELS[measure].lower()}")
+    with right:
+        _heatmap(sel.region(), f"Whole region: {MEASURE_LABELS[measure].lower()}")
+elif compare:  # 22 x 22 matrices need the full width to stay readable: one above the other
+    _heatmap(sel, f"{la_name}: {MEASURE_LABELS[measure].lower()}")
+    _heatmap(sel.region(), f"Whole region: {MEASURE_LABELS[measure].lower()}")
+else:
+    _heatmap(sel)
+with st.expander("Every pair of needs, with its test"):
+    ui.table(ui.cached(needs_view.pair_table, sel, ctx.viewer, level), f"pairs_{level}", hide=("a", "b"))
+
+# -- combinations ----------------------------------------------------------------
+st.subheader("Most common combinations of needs")
+st.caption("Each bar is the children who have exactly that combination of need categories and no other; "
+           "the dots below show which needs make up the combination."
+           + (" Combinations are of the 11 categories: exact combinations of 22 codes are nearly all unique."
+              if level == "codes" else ""))
+# Exact combinations of codes are almost never shared, so this chart always uses categories.
+combos = ui.cached(needs_view.combinations_table, sel, ctx.viewer, "categories")
+shown = needs_view.combinations_for_figure(combos)
+shown = shown[~combos.mask["Children"].to_numpy()]
+if len(shown):
+    ui.chart(fn.upset_chart(shown, large=large,
+                            title="Most common combinations of needs" + (f": {la_name}" if la_name else "")),
+             combos.display.drop(columns="combination"), "combinations")
+    hidden = int(combos.mask["Children"].sum())
+    if hidden:
+        st.caption(f"{hidden} more of the 20 most common combinations had fewer than 5 children each, so they are "
+                   "left out of the chart; the CSV lists them as \"<5\".")
+else:
+    st.info("Every combination in this view has fewer than 5 children, so none can be shown.")
+    ui.download(combos.display.drop(columns="combination"), "combinations")
