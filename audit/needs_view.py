@@ -160,10 +160,11 @@ def headline(db: Database, sel: Selection, viewer: Viewer = PUBLIC) -> dict[str,
     own = may_see(sel, viewer)
 
     def shown(value: float, fmt: str, part: int | None = None) -> str:
-        # A share of a small view can give away a count of 1-4 (80% of 5), so that is hidden too.
+        # A share can give away a count of 1-4 on either side (80% of 5 is 4 children; 98% of
+        # 100 leaves 2), so it is hidden when the children it counts, or the rest, number 1-4.
         if n == 0:
             return "–"
-        if not own and (n < THRESHOLD or (part is not None and 1 <= part < THRESHOLD)):
+        if not own and (n < THRESHOLD or (part is not None and (_small(part) or _small(n - part)))):
             return PRIMARY
         return fmt.format(value)
 
@@ -182,9 +183,14 @@ def summary_stats(db: Database, sel: Selection, viewer: Viewer = PUBLIC) -> dict
     if s["n"] == 0 or (s["n"] < THRESHOLD and not may_see(sel, viewer)):
         return None
     four = int((cooccur.as_matrix(X).sum(axis=1) >= 4).sum())
-    if 1 <= four < THRESHOLD and not may_see(sel, viewer):
+    if (_small(four) or _small(s["n"] - four)) and not may_see(sel, viewer):
         return None
     return s
+
+
+def _small(count: int) -> bool:
+    """A count that must not be shown or worked out: 1 to 4."""
+    return 1 <= count < THRESHOLD
 
 
 def prevalence_table(db: Database, sel: Selection, viewer: Viewer = PUBLIC, level: Level = "categories") -> Suppressed:
