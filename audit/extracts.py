@@ -258,3 +258,28 @@ def _local_place_use(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     from audit import distance
 
     return distance.labelled_use(distance.local_use(db, viewer)).display.drop(columns="la_code")
+
+
+@register("matching_by_la", "Matching: children with a matching home within 20 miles, placed by sharing places, by LA")
+def _matching_by_la(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """The planner page's matching table by LA (20-mile catchment), suppressed."""
+    from audit import matching
+
+    return matching.la_rows(matching.matching(db, f.round_id), viewer, f.age_band).display.drop(columns="la_code")
+
+
+@register("matching_binding_needs", "Matching: need categories that stop children being matched within 20 miles")
+def _matching_binding_needs(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """The planner page's binding-needs table (20-mile catchment), suppressed."""
+    from audit import matching
+
+    return matching.binding_rows(matching.matching(db, f.round_id), viewer, f.la, f.age_band).display
+
+
+@register("matching_by_cohort", "Matching: children with a matching home within 20 miles, by cohort")
+def _matching_by_cohort(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """The planner page's cohort table (empty until cohorts are fitted), suppressed."""
+    from audit import matching
+
+    rows = matching.cohort_rows(matching.matching(db, f.round_id), viewer, f.la, f.age_band)
+    return pd.DataFrame(columns=["Cohort"]) if rows is None else rows.display.drop(columns="la_code")
