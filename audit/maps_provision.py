@@ -161,8 +161,9 @@ def provision_map(districts: gpd.GeoDataFrame, las: gpd.GeoDataFrame, towns: pd.
     """
     shown = las[las["la_code"] == focus] if focus is not None and (las["la_code"] == focus).any() else las
     m = base_map(bounds_of(shown), large)
-    # Marker clustering needs a maximum zoom, which a map without tiles does not otherwise have.
-    m.options.update(max_zoom=18, min_zoom=6)
+    # Marker clustering needs a maximum zoom, which a map without tiles does not otherwise have; quarter
+    # zoom steps let the fitted LA fill the frame instead of jumping to the next whole zoom level.
+    m.options.update(max_zoom=18, min_zoom=6, zoom_snap=0.25, zoom_delta=0.5)
     items = district_layer(m, districts, shade, large)
     la_layer(m, las)
     font = 16 if large else 13

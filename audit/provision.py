@@ -354,7 +354,7 @@ def headline(db: Database, sel: Selection, result: GapResult, la: str | None = N
     if sel.service == "residential":
         far = flows.distance_summary(kids.assign(group="all"), by=["group"])
         pct = far["pct_over_20_miles"].iat[0] if len(far) else np.nan
-        tiles["Placed over 20 miles from home"] = ("<5" if 1 <= n < 5 and not may_see
+        tiles["Over 20 miles from home"] = ("<5" if 1 <= n < 5 and not may_see
                                                    else "–" if not np.isfinite(pct) else f"{pct:.0f}%")
     return tiles
 

@@ -47,7 +47,8 @@ named = distance.flow_table(flows_s)
 ui.chart(figures_flows.sankey_figure(flows_s.numeric.fillna(0).astype(int), large=ctx.meeting),
          named.display, "flows")
 st.caption("Rows are the LA responsible for the child, columns the LA where the child lives now. "
-           "Flows under 5 children are left out of the diagram.")
+           "Flows of fewer than 5 children, and flows hidden so that totals cannot reveal them, "
+           "are left out of the diagram.")
 ui.table(named, "flows_matrix")
 
 st.subheader("Who uses each LA's children's home places")

@@ -88,12 +88,13 @@ def _details(props: dict, view: provision.View, service: str) -> None:
 @st.fragment
 def map_panel(view: provision.View, service: str, shade: str) -> None:
     """The map and the details of what was clicked; clicks rerun only this fragment, not the whole page."""
-    left, right = st.columns([3, 1.3], gap="medium")
+    # On a shared screen the map gets the full width and the details go underneath.
+    left, right = (st.container(), st.container()) if ctx.meeting else st.columns([3, 1.3], gap="medium")
     layers = view.layers
     with left:
         m = maps_provision.provision_map(layers.districts, layers.las, layers.towns, layers.homes, layers.providers,
                                          service, shade, focus=ctx.filters.la, large=ctx.meeting)
-        out = st_folium(m, returned_objects=["last_active_drawing"], height=640 if ctx.meeting else 560,
+        out = st_folium(m, returned_objects=["last_active_drawing"], height=720 if ctx.meeting else 560,
                         use_container_width=True, key="provision_map")
     with right:
         feature = (out or {}).get("last_active_drawing") or {}
