@@ -179,10 +179,13 @@ def parse(path: str | Path, label: str | None = None, region_only: bool = True) 
     n_all = len(df)
     keep = pd.Series(True, index=df.index)
     if "provider_type" in cols or "provider_subtype" in cols:
+        homes_re = "children_s_home|childrens_home|secure_children|secure_unit"
         kind = df[cols.get("provider_type", cols.get("provider_subtype"))].map(norm_header)
-        if "provider_subtype" in cols:
-            kind = kind + "_" + df[cols["provider_subtype"]].map(norm_header)
-        is_home = kind.str.contains("children_s_home|childrens_home|secure_children|secure_unit", regex=True)
+        is_home = kind.str.contains(homes_re, regex=True)
+        if "provider_type" in cols and "provider_subtype" in cols:
+            # Residential special schools dual-registered as children's homes say so in the subtype.
+            sub = df[cols["provider_subtype"]].map(norm_header)
+            is_home |= kind.str.contains("residential_special_school") & sub.str.contains(homes_re, regex=True)
         keep &= is_home
         if (~is_home).any():
             problems.append(Problem(label, None, cols.get("provider_type"), None,
