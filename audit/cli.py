@@ -165,6 +165,48 @@ def cmd_gaps(db: Database, args) -> int:
     return 0
 
 
+def cmd_plan(db: Database, args) -> int:
+    """Choose towns for N new homes of P places and write one row per home; print what they would change."""
+    from audit import extracts, planner, region
+    from audit.export import to_csv_bytes
+
+    if not db.exists():
+        return _fail([f"{db.path}: no database; run `audit sample` or `audit import needs` first"])
+    la = region.la_code(args.la) if args.la else None
+    if args.la and la is None:
+        return _fail([f"'{args.la}' is not one of the 11 Eastern LAs"])
+    if args.cohort and args.need:
+        return _fail(["give --cohort or --need, not both"])
+    if not 1 <= args.homes <= planner.MAX_HOMES or not 1 <= args.places <= planner.MAX_PLACES:
+        return _fail([f"--homes must be 1-{planner.MAX_HOMES} and --places 1-{planner.MAX_PLACES}"])
+    if args.radius_km is not None and not args.radius_km > 0:
+        return _fail([f"--radius-km must be a positive number of km, not {args.radius_km:g}"])
+    try:
+        round_id = extracts.round_id(db, args.round)
+    except KeyError as exc:
+        return _fail([str(exc.args[0])])
+    options = planner.target_options(db, round_id)
+    target = planner.ALL
+    if args.cohort:
+        target = planner.resolve_target(args.cohort, {k: v for k, v in options.items() if k.startswith("cohort:")})
+        if target is None:
+            fitted = ", ".join(k.split(":")[1] + " " + v.split(": ", 1)[1] for k, v in options.items() if k.startswith("cohort:"))
+            return _fail([f"cohort '{args.cohort}' not found for this round; fitted cohorts: {fitted or 'none (run audit cohorts)'}"])
+    elif args.need:
+        target = planner.resolve_target(args.need, {k: v for k, v in options.items() if k.startswith("category:")})
+        if target is None:
+            return _fail([f"need '{args.need}' is not a need category of the taxonomy"])
+    plan = planner.make_plan(db, round_id, args.homes, args.places, target,
+                             args.radius_km or planner.CATCHMENT_KM, la)
+    table = planner.site_rows(plan, labels=False).display.drop(columns="la_code")
+    Path(args.out).write_bytes(to_csv_bytes(table))
+    print(planner.figure_rows(plan).display.to_string(index=False))
+    if plan.stopped_early:
+        print(f"only {len(table)} of {args.homes} homes would bring any more children within reach")
+    print(f"wrote {args.out}")
+    return 0
+
+
 def cmd_rounds(db: Database, args) -> int:
     """List audit rounds, or delete one (--delete LABEL --yes)."""
     from audit.overview import rounds
@@ -236,6 +278,16 @@ def parser() -> argparse.ArgumentParser:
     gp.add_argument("--round", help="audit round label (default: the newest)")
     gp.add_argument("--out", required=True)
     gp.set_defaults(func=cmd_gaps)
+    pl = sub.add_parser("plan", help="where to open N new homes of P places, and what they would change")
+    pl.add_argument("--homes", type=int, required=True, help="number of new homes (1-20)")
+    pl.add_argument("--places", type=int, required=True, help="places in each new home (1-12)")
+    pl.add_argument("--cohort", help="plan for a fitted cohort (number or name)")
+    pl.add_argument("--need", help="plan for children with a need category (e.g. sexual_exploitation)")
+    pl.add_argument("--radius-km", type=float, help="catchment (default 32.19 km = 20 miles)")
+    pl.add_argument("--la", help="site the homes in this LA's towns")
+    pl.add_argument("--round", help="audit round label (default: the newest)")
+    pl.add_argument("--out", required=True)
+    pl.set_defaults(func=cmd_plan)
     r = sub.add_parser("rounds", help="list audit rounds (or delete one)")
     r.add_argument("--delete", metavar="LABEL", help="delete this round and everything derived from it")
     r.add_argument("--yes", action="store_true", help="confirm --delete")
