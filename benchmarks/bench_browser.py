@@ -1,0 +1,282 @@
+"""In a real browser: time from navigation to each page being fully drawn, against a blank Streamlit page.
+
+Headless Debian chromium (/usr/bin/chromium) driven by Playwright opens every page
+in app.py's PAGES on a running `streamlit run app.py`, and a one-line blank
+Streamlit app on a second server in the same run, interleaved so both see the
+same machine load. "Fully drawn" means: the script has finished (stApp's
+data-test-script-state is notRunning), the page title is there, every plotly
+chart has drawn its SVG and every map has drawn its Leaflet polygons; and, after
+the first load of a page, at least as many charts, maps and tables as that first
+load drew. (A Leaflet GeoJSON layer adds all its polygons at once, so a map with
+any polygon drawn has them all.) (Tables are counted, not required to be painted:
+the grid paints its canvas only once it scrolls into view.) The time is performance.now() at that
+moment, i.e. from the start of navigation. The ratio to the blank page is the
+figure the target is about (within 2x).
+
+Also measured: the first run from no database (server start, sample build and
+the overview drawn) and the app server's peak memory (VmHWM).
+
+Run: python -m benchmarks.bench_browser --scale regional [--repeat N] [--first-run N] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from benchmarks.common import (APP, RESULTS, ROOT, TARGETS, PageSpec, Row, ensure_db, pages_from_app, print_table,
+                               proc_status_mb, write_rows)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"]
+VIEWPORT = {"width": 1440, "height": 1000}
+TIMEOUT_MS = int(os.environ.get("BENCH_BROWSER_TIMEOUT_S", "120")) * 1000
+BLANK_APP = '''import streamlit as st
+
+st.set_page_config(page_title="Blank", layout="wide")
+st.title("Blank page")
+'''
+
+# Counts what is on the page and whether each part has drawn. Maps are streamlit-folium
+# iframes served from the same origin, so their documents can be inspected.
+SURVEY_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const q = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+  const plots = q('[data-testid="stPlotlyChart"]');
+  const tables = q('[data-testid="stDataFrame"]');
+  const maps = q('iframe[title*="st_folium"]').map(f => {
+    try { const d = f.contentDocument; return d ? d.querySelectorAll('path.leaflet-interactive').length : -1; }
+    catch (e) { return -1; }
+  });
+  return {
+    state: app ? app.getAttribute('data-test-script-state') : null,
+    h1: q('h1').length,
+    elements: q('[data-testid="stMain"] [data-testid="stElementContainer"]').length,
+    plots: plots.length,
+    plots_drawn: plots.filter(p => p.querySelector('svg.main-svg')).length,
+    maps: maps.length,
+    map_paths: maps.reduce((a, b) => a + Math.max(b, 0), 0),
+    maps_drawn: maps.filter(n => n > 0).length,
+    tables: tables.length,
+    tables_drawn: tables.filter(t => t.querySelector('canvas')).length,
+  };
+}"""
+
+DRAWN_JS = """(expect) => {
+  const s = (%s)();
+  const ok = s.state === 'notRunning' && s.h1 >= 1
+    && s.plots_drawn === s.plots && s.maps_drawn === s.maps
+    && s.plots >= expect.plots && s.maps >= expect.maps && s.tables >= expect.tables;
+  if (ok && window.__drawnAt === undefined) window.__drawnAt = performance.now();
+  return ok;
+}""" % SURVEY_JS
+
+NOTHING_EXPECTED = {"plots": 0, "maps": 0, "tables": 0}
+
+
+def free_port() -> int:
+    """An unused localhost port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`streamlit run SCRIPT` on localhost in its own process, so its memory can be read from /proc."""
+
+    def __init__(self, script: Path, env_extra: dict | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.NamedTemporaryFile(prefix="bench-streamlit-", suffix=".log", delete=False)
+        env = dict(os.environ, **(env_extra or {}))
+        env.pop("AUDIT_VIEWER_LAS", None)
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(self.port),
+             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self.log)
+
+    def wait_healthy(self, timeout_s: float = 90) -> float:
+        """Block until the health check answers; ms since the process was started."""
+        deadline = time.time() + timeout_s
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return (time.perf_counter() - self.started) * 1000
+            except OSError:
+                time.sleep(0.1)
+            if self.proc.poll() is not None:
+                raise RuntimeError("streamlit exited: " + Path(self.log.name).read_text()[-2000:])
+        raise RuntimeError(f"streamlit did not answer within {timeout_s:.0f} s")
+
+    def peak_mb(self) -> float | None:
+        """The server process's peak resident memory so far (VmHWM)."""
+        return proc_status_mb(self.proc.pid, "VmHWM")
+
+    def stop(self) -> None:
+        """Stop this server (only the process this object started)."""
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        self.log.close()
+        Path(self.log.name).unlink(missing_ok=True)
+
+
+def page_url(base: str, page: PageSpec | None) -> str:
+    """The address a user would open: the root for the default page, else its url_path."""
+    return base + "/" if page is None or page.default else f"{base}/{page.url_path}"
+
+
+def load(context, url: str, expect: dict) -> tuple[float, dict]:
+    """Open url in a new tab and return ms from navigation start to fully drawn, and what was drawn."""
+    page = context.new_page()
+    try:
+        page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
+        wait_drawn(page, url, expect)
+        ms = page.evaluate("() => window.__drawnAt")
+        return ms, page.evaluate(SURVEY_JS)
+    finally:
+        page.close()
+
+
+def wait_drawn(page, url: str, expect: dict) -> None:
+    """Wait for DRAWN_JS; on timeout say what was and was not drawn, which is what one needs to fix it."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(DRAWN_JS, arg=expect, polling="raf", timeout=TIMEOUT_MS)
+    except PlaywrightTimeout:
+        raise RuntimeError(f"{url} not fully drawn after {TIMEOUT_MS / 1000:.0f} s: "
+                           f"saw {page.evaluate(SURVEY_JS)}, expected at least {expect}") from None
+
+
+def settle_survey(context, url: str) -> tuple[float, dict]:
+    """A page's first (untimed for the ratio) load, then a pause, then what it drew once nothing was pending."""
+    page = context.new_page()
+    try:
+        page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
+        wait_drawn(page, url, NOTHING_EXPECTED)
+        ms = page.evaluate("() => window.__drawnAt")
+        page.wait_for_timeout(1500)  # late iframes, plots and map paths get time to appear
+        wait_drawn(page, url, NOTHING_EXPECTED)
+        survey = page.evaluate(SURVEY_JS)
+        return ms, {k: survey[k] for k in (*NOTHING_EXPECTED, "map_paths")}
+    finally:
+        page.close()
+
+
+def launch(playwright):
+    """Headless Debian chromium with the suite's flags."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+
+
+def pages_run(scale: str, repeat: int) -> list[Row]:
+    """Every page against the blank floor, interleaved, plus the app server's peak memory."""
+    from playwright.sync_api import sync_playwright
+
+    pages = pages_from_app()
+    db = ensure_db(scale)
+    work = Path(tempfile.mkdtemp(prefix="bench-blank-"))
+    (work / "blank.py").write_text(BLANK_APP)
+    app, blank = Server(APP, {"AUDIT_DB": str(db)}), Server(work / "blank.py")
+    rows: list[Row] = []
+    try:
+        app.wait_healthy()
+        blank.wait_healthy()
+        with sync_playwright() as p:
+            browser = launch(p)
+            context = browser.new_context(viewport=VIEWPORT)
+            settle_survey(context, page_url(blank.url, None))  # the browser caches Streamlit's JS for both servers alike
+            first, expect = {}, {}
+            for pg in pages:
+                first[pg.script], expect[pg.script] = settle_survey(context, page_url(app.url, pg))
+            times = {pg.script: [] for pg in pages}
+            floor, ratios = [], {pg.script: [] for pg in pages}
+            for _ in range(repeat):
+                b, _ = load(context, page_url(blank.url, None), NOTHING_EXPECTED)
+                floor.append(b)
+                for pg in pages:
+                    ms, _ = load(context, page_url(app.url, pg), {k: expect[pg.script][k] for k in NOTHING_EXPECTED})
+                    times[pg.script].append(ms)
+                    ratios[pg.script].append(ms / b)
+            browser.close()
+        rows.append(Row("browser", "blank Streamlit page (floor)", scale, "ms", floor))
+        for pg in pages:
+            e = expect[pg.script]
+            drawn = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in e.items() if v)
+            rows.append(Row("browser", f"{pg.title} - first load (server cache cold)", scale, "ms",
+                            [first[pg.script]]))
+            rows.append(Row("browser", f"{pg.title} - fully drawn", scale, "ms", times[pg.script],
+                            note=drawn, extra=e))
+            rows.append(Row("browser", f"{pg.title} - ratio to blank", scale, "x", ratios[pg.script],
+                            TARGETS.get(("browser_ratio", scale))))
+        rows.append(Row("memory", "streamlit server peak RSS (VmHWM, browser run)", scale, "MB",
+                        [app.peak_mb() or float("nan")], TARGETS.get(("memory", scale))))
+    finally:
+        app.stop()
+        blank.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+def first_run(repeat: int) -> list[Row]:
+    """A newcomer's first start: no database, `streamlit run app.py`, the browser opened at the root."""
+    from playwright.sync_api import sync_playwright
+
+    total, after_nav, health = [], [], []
+    with sync_playwright() as p:
+        browser = launch(p)
+        for _ in range(repeat):
+            work = Path(tempfile.mkdtemp(prefix="bench-first-run-"))
+            server = Server(APP, {"AUDIT_DB": str(work / "data" / "audit.duckdb")})
+            try:
+                health.append(server.wait_healthy())
+                context = browser.new_context(viewport=VIEWPORT)
+                expect = dict(NOTHING_EXPECTED, maps=1)  # usable = the figures and the map drawn
+                t_nav = time.perf_counter()
+                ms, _ = load(context, page_url(server.url, None), expect)
+                after_nav.append(ms)
+                total.append((t_nav - server.started) * 1000 + ms)
+                context.close()
+            finally:
+                server.stop()
+                shutil.rmtree(work, ignore_errors=True)
+        browser.close()
+    return [Row("first_run", "no database to overview drawn (server start + build + draw)", "regional", "ms", total,
+                TARGETS.get(("first_run", "regional"))),
+            Row("first_run", "of which: server start to health check", "regional", "ms", health),
+            Row("first_run", "of which: navigation to overview drawn (incl. build)", "regional", "ms", after_nav)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Measure one scale (and, optionally, the first run), print and save."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", choices=["regional", "national"], default="regional")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--first-run", type=int, default=0, help="how many first runs from no database to time")
+    ap.add_argument("--out", type=Path)
+    args = ap.parse_args(argv)
+    os.chdir(ROOT)
+    rows = pages_run(args.scale, args.repeat)
+    if args.first_run:
+        rows += first_run(args.first_run)
+    write_rows(rows, args.out or RESULTS / f"browser-{args.scale}.json")
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()
