@@ -38,6 +38,8 @@ class Database:
     def __init__(self, path: str | os.PathLike | None = None):
         self.path = Path(path) if path else default_path()
         self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._inflight = 0  # queries running on cursors of self._con
         self._con: duckdb.DuckDBPyConnection | None = None
         self._con_version: str | None = None
 
@@ -54,9 +56,13 @@ class Database:
 
     # -- reading ---------------------------------------------------------
     def _reader(self) -> duckdb.DuckDBPyConnection:
-        """A read-only connection to the current file, reopened after a replacement."""
+        """A read-only connection to the current file, reopened after a replacement (call holding _cond)."""
         version = self.version
         if self._con is None or self._con_version != version:
+            # Queries still running on the old file hold cursors that keep DuckDB's cached instance of it
+            # alive; a new connect would then return that stale instance, and closing under them fails.
+            while self._inflight:
+                self._cond.wait()
             if self._con is not None:
                 self._con.close()
             self._con = duckdb.connect(str(self.path), read_only=True)
@@ -65,12 +71,16 @@ class Database:
 
     def query(self, text: str, params: dict | list | None = None) -> pd.DataFrame:
         """Run a read query and return a DataFrame (thread-safe via a per-call cursor)."""
-        with self._lock:
+        with self._cond:
             cur = self._reader().cursor()
+            self._inflight += 1
         try:
             return cur.execute(text, params or {}).df() if params is not None else cur.execute(text).df()
         finally:
             cur.close()
+            with self._cond:
+                self._inflight -= 1
+                self._cond.notify_all()
 
     def q(self, name: str, **params) -> pd.DataFrame:
         """Run a named query from audit/sql/ with named parameters."""
@@ -83,9 +93,12 @@ class Database:
 
     def close(self) -> None:
         """Close the cached reader (tests and the CLI call this before replacing files)."""
-        if self._con is not None:
-            self._con.close()
-            self._con = None
+        with self._cond:
+            while self._inflight:
+                self._cond.wait()
+            if self._con is not None:
+                self._con.close()
+                self._con = None
 
     # -- writing ---------------------------------------------------------
     @contextlib.contextmanager
