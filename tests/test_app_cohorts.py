@@ -1,0 +1,110 @@
+"""AppTest: the cohorts page shows the stored cohorts, previews another k or method from the URL, stores and renames."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from audit import cohort_store
+
+NORFOLK = "E10000020"
+
+
+def open_cohorts(make_app, state: dict | None = None, **query):
+    """Open the app (router on the overview first: see test_app_needs.open_needs), then the cohorts page."""
+    # The app's Database is a process-wide cache_resource: drop the previous test's file.
+    st.cache_resource.clear()
+    at = make_app(state=state, **query).run()
+    assert not at.exception, at.exception
+    at.switch_page("pages/cohorts.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def qp(at, key):
+    v = at.query_params.get(key)
+    return v[0] if isinstance(v, list) else v
+
+
+def table_with(at, column):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def rid(db) -> int:
+    return int(db.q("rounds")["round_id"].iat[0])
+
+
+def test_stored_cohorts_are_shown_with_bic_stability_and_tables(make_app, sample_db):
+    at = open_cohorts(make_app)
+    stored = cohort_store.stored(sample_db, rid(sample_db))
+    assert any("stored cohorts for this round" in s.value for s in at.success)
+    assert at.selectbox(key="cohort_k").value == 0 and at.radio(key="cohort_method").value == "lca"
+    assert len(at.get("plotly_chart")) == 2  # BIC curve and profile heatmap
+    stab = next(m for m in at.metric if m.label.startswith("Stability"))
+    assert float(stab.value) >= 0.8
+    assert any("adjusted Rand index" in m.value for m in at.markdown)
+    summary = table_with(at, "% outside own LA")
+    assert summary["Cohort"].tolist() == [f"{c}. {stored.names[c]}" for c in range(1, stored.k + 1)]
+    assert summary["Children"].astype(int).sum() == sample_db.scalar("SELECT count(*) FROM children")
+    by_la = table_with(at, "LA")
+    assert len(by_la) == 11
+    nuffield = table_with(at, "Nearest Nuffield FJO group")
+    assert set(nuffield["Nearest Nuffield FJO group"]) == {
+        "Disability-led", "Trauma-led multiple needs", "Extra-familial exploitation"}
+    assert qp(at, "method") is None and qp(at, "k") is None
+
+
+def test_link_to_kmodes_with_four_previews_then_stores(make_app, sample_db):
+    at = open_cohorts(make_app, method="kmodes", k="4")
+    assert at.radio(key="cohort_method").value == "kmodes" and at.selectbox(key="cohort_k").value == 4
+    assert any(i.value.startswith("Preview") for i in at.info)
+    assert len(table_with(at, "% outside own LA")) == 4
+    assert cohort_store.stored(sample_db, rid(sample_db)).k == 3  # a preview writes nothing
+    assert qp(at, "method") == "kmodes" and qp(at, "k") == "4"
+    # DuckDB hands a new connection the instance an open one already has, even after the file was
+    # replaced, so the test lets go of its reader before the app writes.
+    sample_db.close()
+    store = next(b for b in at.button if b.label.startswith("Store these 4 cohorts"))
+    store.click().run()
+    assert not at.exception
+    stored = cohort_store.stored(sample_db, rid(sample_db))
+    assert (stored.method, stored.k) == ("kmodes", 4)
+    assert sample_db.scalar("SELECT count(DISTINCT cohort) FROM child_cohorts") == 4
+
+
+def test_renaming_a_cohort_is_saved(make_app, sample_db):
+    at = open_cohorts(make_app)
+    at.text_input(key="cohort_name_2").set_value("Children with disabilities")
+    next(b for b in at.button if b.label == "Save names").click().run()
+    assert not at.exception
+    stored = cohort_store.stored(sample_db, rid(sample_db))
+    assert stored.names[2] == "Children with disabilities" and stored.edited[2]
+    assert "2. Children with disabilities" in table_with(at, "% outside own LA")["Cohort"].tolist()
+
+
+def test_la_filter_counts_that_las_children(make_app, sample_db):
+    at = open_cohorts(make_app, la="Norfolk", level="codes")
+    assert at.radio(key="cohort_level").value == "codes"
+    summary = table_with(at, "% outside own LA")
+    n = sample_db.query("SELECT cohort, count(*) AS n FROM child_cohorts WHERE la_code = $la GROUP BY 1 ORDER BY 1",
+                        {"la": NORFOLK})
+    shown = summary["Children"].tolist()
+    for c, count in zip(n["cohort"], n["n"]):
+        assert shown[c - 1] == ("<5" if count < 5 else str(count)) or shown[c - 1] == "c"
+    assert table_with(at, "LA")["LA"].tolist() == ["Norfolk"]
+
+
+def test_round_without_cohorts_is_fitted_on_first_visit(make_app, sample_db):
+    with sample_db.write() as con:
+        for t in ("child_cohorts", "cohort_fits", "cohort_names"):
+            con.execute(f"DELETE FROM {t}")
+    at = open_cohorts(make_app)
+    assert any("stored cohorts for this round" in s.value for s in at.success)
+    stored = cohort_store.stored(sample_db, rid(sample_db))
+    assert stored is not None and stored.k == 3
+
+
+def test_unknown_k_in_the_link_is_reported(make_app):
+    at = open_cohorts(make_app, k="12", method="magic")
+    notes = [w.value for w in at.warning]
+    assert any("'12'" in n for n in notes) and any("magic" in n for n in notes)
+    assert at.selectbox(key="cohort_k").value == 0 and at.radio(key="cohort_method").value == "lca"

@@ -1,0 +1,114 @@
+"""AppTest: the co-occurring needs page reads its view from the URL, writes it back and shows every chart with its CSV."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import pytest
+
+NORFOLK = "E10000020"
+
+
+def open_needs(make_app, state: dict | None = None, **query):
+    """Open the app (the router runs once, on the overview), then the needs page with those parameters.
+
+    AppTest cannot start an st.navigation app on another page while a pages/ folder exists
+    (Streamlit falls back to folder-based pages on a first run), so the page is switched to after
+    the router has run; the URL's page parameters are still there for the page to read.
+    """
+    # The app's Database is a process-wide cache_resource: drop the previous test's file.
+    st.cache_resource.clear()
+    at = make_app(state=state, **query).run()
+    assert not at.exception, at.exception
+    at.switch_page("pages/needs.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def qp(at, key):
+    v = at.query_params.get(key)
+    return v[0] if isinstance(v, list) else v
+
+
+def metrics(at) -> list[tuple[str, str]]:
+    return [(m.label, m.value) for m in at.metric]
+
+
+def charts(at) -> int:
+    return len(at.get("plotly_chart"))
+
+
+def downloads(at) -> list[str]:
+    return [d.proto.label for d in at.get("download_button")]
+
+
+def test_default_view_shows_headline_charts_and_downloads(make_app, sample_db):
+    at = open_needs(make_app)
+    assert at.title[0].value == "Co-occurring needs"
+    n = sample_db.scalar("SELECT count(*) FROM children")
+    mean = sample_db.scalar("SELECT avg(n_needs) FROM children_enriched")
+    four = sample_db.scalar("SELECT avg(CASE WHEN n_needs >= 4 THEN 100.0 ELSE 0 END) FROM children_enriched")
+    assert metrics(at) == [("Children", f"{n:,}"), ("Mean need categories", f"{mean:.1f} of 11"),
+                           ("With more than one", metrics(at)[2][1]), ("With 4 or more", f"{four:.0f}%")]
+    assert charts(at) == 4  # prevalence, needs per child, co-occurrence, combinations
+    assert downloads(at).count("Download chart data (CSV)") == 4
+    assert at.get("button_group")[0].value == "count"
+    assert at.radio(key="needs_level").value == "categories"
+    # Defaults stay out of the URL; the shared round is there.
+    assert qp(at, "measure") is None and qp(at, "level") is None and qp(at, "round") == "2024 sample"
+
+
+def test_deep_link_to_norfolk_lift_and_codes_compares_with_the_region(make_app, sample_db):
+    at = open_needs(make_app, la="Norfolk", measure="lift", level="codes")
+    assert at.title[0].value == "Co-occurring needs: Norfolk"
+    assert at.get("button_group")[0].value == "lift"
+    assert at.radio(key="needs_level").value == "codes"
+    assert at.toggle(key="needs_compare").value is True
+    n = sample_db.scalar("SELECT count(*) FROM children WHERE la_code = $la", {"la": NORFOLK})
+    tiles = metrics(at)
+    assert tiles[0] == ("Children", f"{n:,}") and tiles[4] == ("Children", f"{sample_db.scalar('SELECT count(*) FROM children'):,}")
+    # Prevalence (LA and region together), two per-child charts, two heatmaps, combinations.
+    assert charts(at) == 6
+    assert qp(at, "measure") == "lift" and qp(at, "level") == "codes" and qp(at, "la") == "Norfolk"
+
+
+def test_sex_and_placement_from_the_link_filter_the_children(make_app, sample_db):
+    at = open_needs(make_app, sex="F", placement="K2", compare="0")
+    assert at.selectbox(key="needs_sex").value == "F"
+    assert at.selectbox(key="needs_placement").value == "K2"
+    n = sample_db.scalar("SELECT count(*) FROM children WHERE sex = 'F' AND placement_type = 'K2'")
+    assert metrics(at)[0] == ("Children", f"{n:,}")
+    assert qp(at, "sex") == "F" and qp(at, "placement") == "K2"
+
+
+def test_unknown_choice_in_the_link_is_reported_not_fatal(make_app):
+    at = open_needs(make_app, measure="magic", sex="Q")
+    notes = [w.value for w in at.warning]
+    assert any("magic" in n for n in notes) and any("'Q'" in n for n in notes)
+    assert at.get("button_group")[0].value == "count"
+    assert at.selectbox(key="needs_sex").value == ""
+
+
+def test_changing_the_measure_rewrites_the_url(make_app):
+    at = open_needs(make_app)
+    at.get("button_group")[0].set_value("phi").run()
+    assert not at.exception
+    assert qp(at, "measure") == "phi"
+    assert any("phi" in (getattr(c.proto, "spec", "") or "") for c in at.get("plotly_chart"))
+
+
+def test_small_view_in_meeting_mode_shows_no_small_counts(make_app, sample_db):
+    at = open_needs(make_app, la="Luton", age="16-17", meeting="1", level="codes")
+    assert at.session_state["ctx"].meeting
+    n, four = sample_db.query(
+        "SELECT count(*), count(*) FILTER (WHERE n_needs >= 4) FROM children_enriched "
+        "WHERE la_code = 'E06000032' AND age_band = '16-17'").iloc[0]
+    assert 5 <= n < 10
+    tiles = dict(metrics(at)[:4])  # the LA's tiles come first, the region's after
+    assert tiles["Children"] == str(n)
+    assert tiles["With 4 or more"] == ("<5" if (1 <= four < 5 or 1 <= n - four < 5) else f"{four / n * 100:.0f}%")
+    for frame in at.dataframe:
+        values = frame.value.astype(str).to_numpy().ravel()
+        assert not any(v in ("1", "2", "3", "4") for v in values)
+    legend = [c.value for c in at.caption if "between 1 and 4 children" in c.value]
+    assert legend, "the suppression legend explains the hidden counts"
