@@ -1,0 +1,88 @@
+"""Browser test: the co-occurring needs page draws its charts in Chromium and its CSV downloads are suppressed."""
+
+from __future__ import annotations
+
+import io
+import shutil
+
+import pandas as pd
+import pytest
+
+from tests.browser_support import CHROMIUM_ARGS, start_app, wait_for_app_idle
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args():
+    return {"viewport": {"width": 1440, "height": 1000}, "accept_downloads": True}
+
+
+@pytest.fixture(scope="module")
+def app_url(sample_db_path, tmp_path_factory):
+    db = tmp_path_factory.mktemp("browser_needs") / "audit.duckdb"
+    shutil.copy2(sample_db_path, db)
+    proc, url = start_app(db)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+def open_needs_from_menu(page, app_url):
+    """Open the app at its root and go to the needs page the way a person would, from the menu."""
+    page.goto(app_url)
+    wait_for_app_idle(page)
+    page.get_by_role("link", name="Co-occurring needs").click()
+    page.get_by_role("heading", name="Co-occurring needs").wait_for(timeout=60_000)
+    wait_for_app_idle(page)
+
+
+def test_needs_page_draws_its_charts(page, app_url, sample_db_path):
+    import duckdb
+
+    con = duckdb.connect(str(sample_db_path), read_only=True)
+    n = con.execute("SELECT count(*) FROM children").fetchone()[0]
+    con.close()
+    open_needs_from_menu(page, app_url)
+    assert page.get_by_test_id("stMetricValue").first.inner_text() == f"{n:,}"
+    plots = page.locator(".js-plotly-plot")
+    plots.nth(3).wait_for(timeout=60_000)
+    assert plots.count() == 4
+    # Prevalence: 11 category bars (and the Nuffield markers); heatmap: one drawn image of cells.
+    first = plots.nth(0)
+    first.locator("g.point path").first.wait_for(timeout=30_000)
+    assert first.locator("g.trace.bars g.point").count() >= 11
+    assert "Nuffield FJO national figure" in first.inner_text()
+    assert plots.nth(2).locator(".heatmaplayer image, .hm image").count() >= 1
+    assert "Risk to others" in plots.nth(2).inner_text()
+
+
+def test_prevalence_csv_download_is_suppressed(page, app_url):
+    open_needs_from_menu(page, app_url)
+    button = page.get_by_test_id("stDownloadButton").filter(has_text="Download chart data (CSV)").first
+    button.wait_for(timeout=30_000)
+    with page.expect_download() as info:
+        button.click()
+    assert info.value.suggested_filename == "prevalence_categories.csv"
+    raw = open(info.value.path(), "rb").read()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    df = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str)
+    assert len(df) == 11 and {"Need", "Children", "% of children", "Nuffield FJO %"} <= set(df.columns)
+    assert not df["Children"].isin(["1", "2", "3", "4"]).any()
+
+
+def test_deep_link_reproduces_the_view(page, app_url):
+    page.goto(app_url)  # the router runs once at the root before any page link (Streamlit pages/ folder quirk)
+    wait_for_app_idle(page)
+    page.goto(app_url + "/needs?la=Norfolk&measure=lift")
+    wait_for_app_idle(page)
+    page.get_by_role("heading", name="Co-occurring needs: Norfolk").wait_for(timeout=60_000)
+    page.locator(".js-plotly-plot").nth(4).wait_for(timeout=60_000)
+    assert "measure=lift" in page.url and "la=Norfolk" in page.url
+    assert page.get_by_text("Norfolk: lift").count() >= 1
