@@ -1,9 +1,9 @@
 -- Children in an audit round who need the chosen residential provision, located at their home postcode sector.
 -- $need_code / $need_category / $cohort narrow the children (NULL = no filter); ages are inclusive.
-SELECT c.child_id, c.la_code, c.age, c.age_band, c.home_lat AS lat, c.home_lon AS lon,
+SELECT c.child_id, c.la_code, c.age, c.home_lat AS lat, c.home_lon AS lon,
        c.home_district_code AS district_code, c.distance_km, c.placement_la_code,
        c.placement_in_region AS in_region_placement
-FROM children_enriched c
+FROM children c  -- not children_enriched: its need counts cost more than the whole gap analysis
 WHERE c.round_id = $round_id
   AND ($la IS NULL OR c.la_code = $la)
   AND ($age_min IS NULL OR c.age >= $age_min)
