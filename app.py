@@ -13,6 +13,7 @@ PAGES = [
     st.Page("pages/cohorts.py", title="Cohorts", icon=":material/groups:", url_path="cohorts"),
     st.Page("pages/map.py", title="Provision map and gaps", icon=":material/map:", url_path="map"),
     st.Page("pages/distance.py", title="Distance and flows", icon=":material/route:", url_path="distance"),
+    st.Page("pages/planner.py", title="Matching and planning", icon=":material/add_home:", url_path="planner"),
     st.Page("pages/data.py", title="Data", icon=":material/upload_file:", url_path="data"),
 ]
 nav = st.navigation(PAGES)

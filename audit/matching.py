@@ -55,6 +55,7 @@ from scipy.spatial import cKDTree
 
 from audit import geo, provision, region
 from audit.db import Database
+from audit.filters import AGE_BANDS
 from audit.suppress import PUBLIC, Suppressed, Viewer, hidden_count, suppress
 
 MILE_KM = 1.609344
@@ -365,6 +366,15 @@ def taxonomy(db: Database) -> tuple[list[str], dict[str, str]]:
     return t["category"].tolist(), dict(zip(t["category"], t["category_label"]))
 
 
+def age_bands(ages: pd.Series) -> pd.Series:
+    """The shared filter's age band of each age (audit.filters.AGE_BANDS), so views can filter matched children."""
+    out = pd.Series(None, index=ages.index, dtype=object)
+    for band in AGE_BANDS:
+        lo, hi = provision.age_range(band)
+        out[(ages >= lo) & ((ages <= hi) if hi is not None else True)] = band
+    return out
+
+
 def load_children(db: Database, round_id: int | None, categories: list[str]) -> pd.DataFrame:
     """The round's children, located at their home sector, with their need mask, current placement and cohort."""
     kids = provision.demand(db, provision.Selection(round_id=round_id))
@@ -372,7 +382,7 @@ def load_children(db: Database, round_id: int | None, categories: list[str]) -> 
     kids = kids.merge(prof, on=["la_code", "child_id"], how="left", validate="one_to_one")
     cats = kids["categories"].map(lambda v: list(v) if v is not None and not isinstance(v, float) else [])
     return pd.DataFrame({
-        "child_id": kids["child_id"], "la_code": kids["la_code"], "age": kids["age"], "age_band": kids["age_band"],
+        "child_id": kids["child_id"], "la_code": kids["la_code"], "age": kids["age"], "age_band": age_bands(kids["age"]),
         "district_code": kids["district_code"], "lat": kids["lat"].astype(float), "lon": kids["lon"].astype(float),
         "km_today": kids["distance_km"].astype(float), "placement_urn": kids["placement_urn"],
         "cohort": kids["cohort"].astype("Int64"), "n_needs": cats.map(len).astype(int),
@@ -449,19 +459,26 @@ def _grouped(children: pd.DataFrame, key: str, radius_km: float) -> pd.DataFrame
     return pd.DataFrame(rows, columns=[key, *COUNTS, "today_known", "today_far", "none_registered"])
 
 
+def _miles_text(result: MatchResult, short: bool = False) -> str:
+    """'20 miles' (one decimal when the catchment is not a whole number of miles); 'mi' when short."""
+    m = result.miles
+    n = f"{m:.0f}" if abs(m - round(m)) < 0.05 else f"{m:.1f}"
+    return f"{n} {'mi' if short else 'miles'}"
+
+
 def _labels(result: MatchResult) -> dict[str, str]:
-    """Plain-English headings with the catchment in them."""
-    m = f"{result.miles:.0f} miles" if abs(result.miles - round(result.miles)) < 0.05 else f"{result.miles:.1f} miles"
+    """Short table headings with the catchment in them: 'Could' is each child alone, 'Placed' is places shared."""
+    m = _miles_text(result, short=True)
     return {
         "children": "Children",
-        "reach_near": f"Matching home within {m}",
-        "reach_far": "Matching home only further away",
-        "reach_none": "No matching home with a place",
-        "placed_near": f"Placed within {m}",
-        "placed_far": "Placed further away",
-        "unplaced": "No place left",
-        "pct_far": f"% beyond {m} after matching",
-        "pct_far_today": f"% beyond {m} today",
+        "reach_near": f"Could: within {m}",
+        "reach_far": "Could: only further",
+        "reach_none": "Could: nowhere",
+        "placed_near": f"Placed: within {m}",
+        "placed_far": "Placed: further",
+        "unplaced": "Placed: no place left",
+        "pct_far": "% beyond, matched",
+        "pct_far_today": "% beyond, today",
     }
 
 
@@ -536,11 +553,11 @@ def binding_rows(result: MatchResult, viewer: Viewer = PUBLIC, la: str | None = 
     t["la_code"] = la
     counts_ = ["with_need", "without_near", "binding_near", "binding_region"]
     s = suppress(t, counts_, la_col="la_code", viewer=viewer)
-    lab = _labels(result)
-    names = {"label": "Need category", "with_need": "Children with this need",
-             "without_near": lab["reach_near"].replace("Matching home", "Without a matching home"),
-             "binding_near": "Only this need stops a match within reach",
-             "binding_region": "Only this need stops a match in the region"}
+    m = _miles_text(result, short=True)
+    names = {"label": "Need category", "with_need": "Children with it",
+             "without_near": f"Of them, no matching home within {m}",
+             "binding_near": f"Only this need in the way: within {m}",
+             "binding_region": "Only this need in the way: region"}
     drop = ["la_code"]
     return Suppressed(s.display.drop(columns=drop).rename(columns=names), s.numeric.drop(columns=drop).rename(columns=names),
                       s.mask.drop(columns=drop).rename(columns=names))
@@ -548,23 +565,24 @@ def binding_rows(result: MatchResult, viewer: Viewer = PUBLIC, la: str | None = 
 
 def tiles(result: MatchResult, viewer: Viewer = PUBLIC, la: str | None = None,
           age_band: str | None = None) -> dict[str, str]:
-    """Headline figures for the view, with 1-4 hidden."""
+    """Headline figures for the view, with 1-4 hidden: four for each child alone, then four with places shared."""
     c = counts(_view(result, la, age_band), result.radius_km)
     see = viewer.may_see(la)
-    lab = _labels(result)
+    m = _miles_text(result)
 
     def rate(part: int, whole: int) -> str:
         return "–" if whole == 0 else ("<5" if whole < 5 and not see else f"{100 * part / whole:.0f}%")
 
+    # Short labels: a shared screen shows four tiles a row in large type. The page says which are which.
     return {
         "Children in the round": hidden_count(c["children"], see),
-        lab["reach_near"]: hidden_count(c["reach_near"], see),
-        "Matching home only further away": hidden_count(c["reach_far"], see),
-        "No matching home with a place": hidden_count(c["reach_none"], see),
-        lab["placed_near"] + " (places shared)": hidden_count(c["placed_near"], see),
-        "No place left for them": hidden_count(c["unplaced"], see),
-        lab["pct_far"].replace("% b", "B"): rate(c["placed_far"] + c["unplaced"], c["children"]),
-        lab["pct_far_today"].replace("% b", "B"): rate(c["today_far"], c["today_known"]),
+        f"Within {m}": hidden_count(c["reach_near"], see),
+        "Only further away": hidden_count(c["reach_far"], see),
+        "None with a place": hidden_count(c["reach_none"], see),
+        f"Placed within {m}": hidden_count(c["placed_near"], see),
+        "No place left": hidden_count(c["unplaced"], see),
+        f"Beyond {_miles_text(result, short=True)}, matched": rate(c["placed_far"] + c["unplaced"], c["children"]),
+        f"Beyond {m} today": rate(c["today_far"], c["today_known"]),
     }
 
 

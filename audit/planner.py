@@ -380,25 +380,25 @@ def figure_rows(plan: Plan, viewer: Viewer = PUBLIC) -> Suppressed:
     s = suppress(f, ["children", "near_today", "near_before", "near_after"],
                  rates={"pct_far_today": "children", "pct_far_before": "children", "pct_far_after": "children"},
                  viewer=viewer)
-    m = _miles_label(plan.radius_km)
+    m = _miles_label(plan.radius_km, short=True)
     names = {"who": "Children", "children": "Number", "near_today": f"Within {m} today",
-             "near_before": f"Within {m} after matching", "near_after": f"Within {m} with the new homes",
-             "pct_far_today": f"% beyond {m} today", "pct_far_before": f"% beyond {m} after matching",
-             "pct_far_after": f"% beyond {m} with the new homes"}
+             "near_before": f"Within {m} matched", "near_after": f"Within {m} with new homes",
+             "pct_far_today": "% beyond today", "pct_far_before": "% beyond matched",
+             "pct_far_after": "% beyond with new homes"}
     return Suppressed(s.display.rename(columns=names), s.numeric.rename(columns=names), s.mask.rename(columns=names))
 
 
-def _miles_label(radius_km: float) -> str:
-    """'20 miles' (or one decimal when the catchment is not a whole number of miles)."""
+def _miles_label(radius_km: float, short: bool = False) -> str:
+    """'20 miles' (or one decimal when the catchment is not a whole number of miles); 'mi' when short."""
     m = matching.miles(radius_km)
-    return f"{m:.0f} miles" if abs(m - round(m)) < 0.05 else f"{m:.1f} miles"
+    n = f"{m:.0f}" if abs(m - round(m)) < 0.05 else f"{m:.1f}"
+    return f"{n} {'mi' if short else 'miles'}"
 
 
 SITE_LABELS = {"rank": "Home", "town": "Town", "district": "District", "la": "LA", "places": "Places",
-               "in_reach": "Children to bring closer within reach",
-               "children": "Children it brings within reach", "km_today": "Their mean distance today (km)",
-               "km_new": "Their mean distance to the new home (km)", "reduction_km": "Reduction (km)",
-               "access_before": "Places per child nearby: before", "access_after": "Places per child nearby: after"}
+               "in_reach": "Children in reach", "children": "Brought within reach",
+               "km_today": "Mean km today", "km_new": "Mean km to it", "reduction_km": "Km saved",
+               "access_before": "Access before", "access_after": "Access after"}
 
 
 def site_rows(plan: Plan, viewer: Viewer = PUBLIC, labels: bool = True) -> Suppressed:
@@ -452,6 +452,8 @@ def plan_map(plan: Plan, viewer: Viewer = PUBLIC, focus: str | None = None, larg
     shown = las[las["la_code"] == focus] if focus is not None and (las["la_code"] == focus).any() else las
     minx, miny, maxx, maxy = shown.total_bounds
     m = maps.base_map([[miny, minx], [maxy, maxx]], large)
+    # Quarter zoom steps let the region fill a wide map instead of snapping to a whole level that leaves it small.
+    m.options.update(zoom_snap=0.25, zoom_delta=0.5)
     maps.choropleth(m, shapes, "value", "district_name", "shown", "Children to bring closer",
                     "Children to bring closer, by home district", large, key="district_code")
     folium.GeoJson(json.loads(las[["la_code", "la_name", "geometry"]].to_json()), name="LA boundaries",
@@ -459,8 +461,8 @@ def plan_map(plan: Plan, viewer: Viewer = PUBLIC, focus: str | None = None, larg
     font = 16 if large else 12
     existing = folium.FeatureGroup(name="Homes with places matching can use")
     for h in plan.before.homes[plan.before.homes["available"] > 0].itertuples(index=False):
-        folium.CircleMarker((h.lat, h.lon), radius=2.5 + 1.5 * float(np.sqrt(h.available)), color="#333333",
-                            weight=1, fill=True, fill_color="#999999", fill_opacity=0.9,
+        folium.CircleMarker((h.lat, h.lon), radius=2.5 + 1.5 * float(np.sqrt(h.available)), color="#222222",
+                            weight=1.2, fill=True, fill_color="#ffffff", fill_opacity=0.95,
                             tooltip=folium.Tooltip(f"<b>{h.name}</b><br>{int(h.available)} of {int(h.places)} places "
                                                    "free for the round's children", style=f"font-size:{font}px")
                             ).add_to(existing)
@@ -469,26 +471,31 @@ def plan_map(plan: Plan, viewer: Viewer = PUBLIC, focus: str | None = None, larg
     rows = site_rows(plan, viewer, labels=False).display
     colour = OKABE_ITO[5]
     side = 34 if large else 26
-    for r in rows.itertuples(index=False):
-        folium.Circle((r.lat, r.lon), radius=plan.radius_km * 1000, color=colour, weight=2, dash_array="6 6",
-                      fill=False, interactive=False).add_to(new)
-        tip = (f"<b>New home {r.rank}: {r.town}</b><br>{r.district}, {r.la}<br>{r.places} places · "
-               f"children brought within reach: {r.children}")
-        icon = folium.DivIcon(html=(f'<div style="width:{side}px;height:{side}px;border-radius:50%;background:{colour};'
-                                    f'color:#fff;border:2px solid #222;font:700 {int(side * 0.55)}px/{side - 4}px '
-                                    f'sans-serif;text-align:center">{r.rank}</div>'),
-                              icon_size=(side, side), icon_anchor=(side // 2, side // 2))
-        folium.Marker((r.lat, r.lon), icon=icon, tooltip=folium.Tooltip(tip, style=f"font-size:{font}px")).add_to(new)
+    # Homes planned in the same town share one marker that lists their numbers.
+    for _, r in rows.groupby(["lat", "lon"], sort=False):
+        first = r.iloc[0]
+        label = ", ".join(str(n) for n in r["rank"])
+        folium.Circle((first["lat"], first["lon"]), radius=plan.radius_km * 1000, color=colour, weight=2.5,
+                      dash_array="8 6", fill=False, interactive=False).add_to(new)
+        tip = "<br>".join(f"<b>New home {x['rank']}: {x['town']}</b> ({x['district']}, {x['la']}) · {x['places']} places · "
+                          f"brings within reach: {x['children']}" for _, x in r.iterrows())
+        width = side + int(side * 0.45) * max(len(label) - 1, 0)
+        icon = folium.DivIcon(html=(f'<div style="width:{width}px;height:{side}px;border-radius:{side // 2}px;'
+                                    f'background:{colour};color:#fff;border:2px solid #222;font:700 '
+                                    f'{int(side * 0.55)}px/{side - 4}px sans-serif;text-align:center;'
+                                    f'white-space:nowrap">{label}</div>'),
+                              icon_size=(width, side), icon_anchor=(width // 2, side // 2))
+        folium.Marker((first["lat"], first["lon"]), icon=icon,
+                      tooltip=folium.Tooltip(tip, style=f"font-size:{font}px")).add_to(new)
     new.add_to(m)
-    maps.Legend("Markers", [(colour, f"Proposed home (dashed: {_miles_label(plan.radius_km)})"),
-                            ("#999999", "Home with places free")], 16 if large else 13,
-                position="bottomleft").add_to(m)
-    folium.LayerControl(collapsed=True).add_to(m)
+    maps.Legend("Markers", [(colour, f"Proposed home, numbered (dashed: {_miles_label(plan.radius_km)})"),
+                            ("#ffffff", "Home with places free")], 16 if large else 13,
+                position="topright").add_to(m)
     return m
 
 
 def tiles(plan: Plan, viewer: Viewer = PUBLIC) -> dict[str, str]:
-    """Headline before/after figures for the group: matching now against matching with the new homes."""
+    """Headline figures for the group; arrows go from matching with today's homes to matching with the new ones."""
     f = figures(plan).iloc[0]
     see = viewer.may_see(plan.la)
     small = 1 <= f["children"] < 5 and not see
@@ -496,9 +503,8 @@ def tiles(plan: Plan, viewer: Viewer = PUBLIC) -> dict[str, str]:
     pct = lambda v: "<5" if small else ("–" if v != v else f"{v:.0f}%")
     return {
         "Children to bring closer": hidden_count(plan.candidates, see),
-        f"Within {m}: matching → with new homes":
-            f"{hidden_count(f['near_before'], see)} → {hidden_count(f['near_after'], see)}",
-        f"Beyond {m}: matching → with new homes": f"{pct(f['pct_far_before'])} → {pct(f['pct_far_after'])}",
+        f"Placed within {m}": f"{hidden_count(f['near_before'], see)} → {hidden_count(f['near_after'], see)}",
+        f"Beyond {m}": f"{pct(f['pct_far_before'])} → {pct(f['pct_far_after'])}",
         f"Beyond {m} today": pct(f["pct_far_today"]),
     }
 
