@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from audit import cooccur, needs_view, region
-from audit import figures_needs as fn
+from audit import cooccur, needs_charts, needs_view, region
 from audit.suppress import LEGEND
 from pages import ui
 
@@ -83,7 +82,6 @@ if not la_name:
 
 sel = needs_view.Selection(ctx.filters, sex or None, placement or None)
 large = ctx.meeting
-reference = cooccur.NUFFIELD_PREVALENCE if level == "categories" else needs_view.NUFFIELD_CODE_PREVALENCE
 
 # -- headline ------------------------------------------------------------------
 tiles = ui.cached(needs_view.headline, sel, ctx.viewer)
@@ -105,15 +103,12 @@ st.caption(f"Nuffield FJO nationally: mean {s['mean']:.1f} of 11 categories; {s[
 # -- prevalence ------------------------------------------------------------------
 st.subheader("How common is each need")
 prev = ui.cached(needs_view.prevalence_table, sel, ctx.viewer, level)
+fig = ui.cached(needs_charts.prevalence, sel, ctx.viewer, level, compare, large)
 if compare:
     both = ui.cached(needs_view.compare_table, sel, ctx.viewer, level)
-    region_prev = ui.cached(needs_view.prevalence_table, sel.region(), ctx.viewer, level)
-    fig = fn.prevalence_bar(needs_view.for_figure(prev), reference=reference,
-                            compare=needs_view.for_figure(region_prev), names=(la_name, "Whole region"), large=large)
     ui.chart(fig, both.display.drop(columns="need"), f"prevalence_{level}_{la_name}_vs_region")
 else:
-    ui.chart(fn.prevalence_bar(needs_view.for_figure(prev), reference=reference, large=large),
-             prev.display.drop(columns="need"), f"prevalence_{level}")
+    ui.chart(fig, prev.display.drop(columns="need"), f"prevalence_{level}")
 if prev.any:
     st.caption(LEGEND)
 if level == "categories":
@@ -129,10 +124,8 @@ st.caption("Number of the 11 need categories recorded for each child.")
 def _per_child(selection, title_suffix: str = "") -> None:
     """The distribution chart with its mean marked, and its CSV."""
     dist = ui.cached(needs_view.needs_per_child_table, selection, ctx.viewer)
-    stats = ui.cached(needs_view.summary_stats, selection, ctx.viewer)
-    data = dist.display.rename(columns={"Need categories": "n_needs", "Children": "children"})
-    fig = fn.needs_per_child_bar(data, stats, large=large,
-                                 title="How many need categories each child has" + title_suffix)
+    fig = ui.cached(needs_charts.needs_per_child, selection, ctx.viewer, large,
+                    "How many need categories each child has" + title_suffix)
     ui.chart(fig, dist.display, "needs_per_child" + title_suffix.replace(" ", "_").replace(":", ""))
 
 
@@ -158,9 +151,7 @@ st.caption(MEASURE_HELP[measure] + " * marks pairs linked more (or less) often t
 def _heatmap(selection, title: str | None = None) -> None:
     """One co-occurrence heatmap with its pairs starred and its CSV."""
     matrix = ui.cached(needs_view.cooccurrence_table, selection, ctx.viewer, level, measure)
-    pairs = ui.cached(needs_view.pair_table, selection, ctx.viewer, level)
-    fig = fn.cooccurrence_heatmap(matrix.display, measure, needs_view.significant_pairs(pairs), large=large,
-                                  title=title)
+    fig = ui.cached(needs_charts.cooccurrence, selection, ctx.viewer, level, measure, large, title)
     ui.chart(fig, needs_view.matrix_csv(matrix), f"cooccurrence_{level}_{measure}"
              + ("" if title is None else "_" + title.split(":")[0].replace(" ", "_")))
 
@@ -187,12 +178,10 @@ st.caption("Each bar is the children who have exactly that combination of need c
               if level == "codes" else ""))
 # Exact combinations of codes are almost never shared, so this chart always uses categories.
 combos = ui.cached(needs_view.combinations_table, sel, ctx.viewer, "categories")
-shown = needs_view.combinations_for_figure(combos)
-shown = shown[~combos.mask["Children"].to_numpy()]
-if len(shown):
-    ui.chart(fn.upset_chart(shown, large=large,
-                            title="Most common combinations of needs" + (f": {la_name}" if la_name else "")),
-             combos.display.drop(columns="combination"), "combinations")
+fig = ui.cached(needs_charts.combinations, sel, ctx.viewer, large,
+                "Most common combinations of needs" + (f": {la_name}" if la_name else ""))
+if fig is not None:
+    ui.chart(fig, combos.display.drop(columns="combination"), "combinations")
     hidden = int(combos.mask["Children"].sum())
     if hidden:
         st.caption(f"{hidden} more of the 20 most common combinations had fewer than 5 children each, so they are "
