@@ -7,7 +7,7 @@ from audit import figures_needs as fn
 from audit.suppress import LEGEND
 from pages import ui
 
-ctx = st.session_state["ctx"]
+ctx = ui.context()
 db = ui.database()
 AUTO = 0  # the k picker's "lowest BIC" choice
 PARAMS = {"method": "cohort_method", "k": "cohort_k", "level": "cohort_level"}

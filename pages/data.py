@@ -15,7 +15,7 @@ from audit.problems import ImportFailed, Problem, problems_frame
 from audit.suppress import LEGEND, hidden_count, suppress
 from pages import ui
 
-ctx = st.session_state["ctx"] if "ctx" in st.session_state else ui.sidebar()  # AppTest runs pages on their own
+ctx = ui.context()
 db = ui.database()
 LA_FROM_FILE = "The files have an LA column"
 

@@ -5,9 +5,7 @@ import streamlit as st
 from audit import distance, figures_flows, region
 from pages import ui
 
-# Streamlit runs a page without app.py while it treats pages/ as a legacy page folder (a fresh server opened
-# at a deep link, or AppTest); the page then draws the shared filters itself.
-ctx = st.session_state["ctx"] if "ctx" in st.session_state else ui.sidebar()
+ctx = ui.context()
 where = "the region" if ctx.filters.la is None else region.la_name(ctx.filters.la)
 st.title("Distance and flows" if ctx.filters.la is None else f"Distance and flows: {where}")
 st.caption("How far from home children in residential care are placed, and which LAs' children fill which LAs' places.")

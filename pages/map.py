@@ -7,9 +7,7 @@ from audit import gaps, maps_provision, provision, region
 from audit.suppress import LEGEND
 from pages import ui
 
-# Streamlit runs a page without app.py while it treats pages/ as a legacy page folder (a fresh server opened
-# at a deep link, or AppTest); the page then draws the shared filters itself.
-ctx = st.session_state["ctx"] if "ctx" in st.session_state else ui.sidebar()
+ctx = ui.context()
 DECAY_LABELS = {"gaussian": "Gradual (Gaussian)", "linear": "Linear", "step": "None inside the catchment"}
 SHADE_LABELS = {"gap": "Gap score", "children": "Children who need the service"}
 PARAMS = {"service": "map_service", "need": "map_need", "km": "map_km", "decay": "map_decay", "shade": "map_shade"}

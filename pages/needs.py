@@ -6,7 +6,7 @@ from audit import cooccur, needs_charts, needs_view, region
 from audit.suppress import LEGEND
 from pages import ui
 
-ctx = st.session_state["ctx"]
+ctx = ui.context()
 ALL = ""
 LEVEL_LABELS = {"categories": "11 categories", "codes": "22 need codes"}
 MEASURE_LABELS = {"count": "Children", "row_pct": "% of row", "lift": "Lift", "phi": "Phi"}

@@ -6,7 +6,7 @@ from streamlit_folium import st_folium
 from audit import figures, maps, overview, region
 from pages import ui
 
-ctx = st.session_state["ctx"]
+ctx = ui.context()
 st.title("Regional overview" if ctx.filters.la is None else f"Overview: {region.la_name(ctx.filters.la)}")
 st.caption("Children in residential care in the audit round, their co-occurring needs, and the homes in the region.")
 

@@ -7,9 +7,7 @@ from audit import matching, planner, region
 from audit.suppress import hidden_count
 from pages import ui
 
-# Streamlit runs a page without app.py while it treats pages/ as a legacy page folder (a fresh server opened
-# at a deep link, or AppTest); the page then draws the shared filters itself.
-ctx = st.session_state["ctx"] if "ctx" in st.session_state else ui.sidebar()
+ctx = ui.context()
 PARAMS = {"homes": "plan_homes", "places": "plan_places", "for": "plan_for", "miles": "plan_miles",
           "vacant": "plan_vacant"}
 DEFAULTS = {"plan_homes": 3, "plan_places": 4, "plan_for": planner.ALL, "plan_miles": 20, "plan_vacant": False}
@@ -110,7 +108,7 @@ cohorts = matching.cohort_rows(result, ctx.viewer, ctx.filters.la, ctx.filters.a
 if cohorts is None:
     st.caption("Cohorts appear here once they have been fitted for this audit round (Cohorts page).")
 else:
-    ui.table(cohorts, "matching_by_cohort", hide=("la_code", *BRIEF))
+    ui.table(cohorts, "matching_by_cohort", hide=("la_code", *BRIEF) + ((f"Could: within {miles} mi",) if ctx.meeting else ()))
 
 # -- planning ---------------------------------------------------------------------------------------------
 st.subheader("Planning new homes" + ("" if ctx.filters.la is None else f" in {where}"))
@@ -142,10 +140,12 @@ st.markdown("#### Where to open the new homes")
 st.caption("*Children in reach*: children without a place within reach who live within "
            f"{miles} miles of the town when it was chosen. *Access*: places per child nearby (the provision map's "
            "measure), before and after.")
-ui.table(sites, "plan_new_homes", hide=("la_code", "lat", "lon") + (("District", "Places", "Km saved") if ctx.meeting else ()))
+ui.table(sites, "plan_new_homes", hide=("la_code", "lat", "lon") + (("District", "Places", "Km saved", "Access before",
+                                                                  "Access after") if ctx.meeting else ()))
 
 st.markdown("#### Before and after")
-ui.table(planner.figure_rows(plan, ctx.viewer), "plan_before_after", hide=("Number",) if ctx.meeting else ())
+ui.table(planner.figure_rows(plan, ctx.viewer), "plan_before_after",
+         hide=("Number", f"Within {miles} mi today") if ctx.meeting else ())
 st.caption("After: matching run again with the new homes, for all children, so places can shift between groups.")
 with st.expander("How the towns are chosen", expanded=not ctx.meeting):
     st.markdown(planner.method_text(plan))

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from audit import build, region
-from audit.db import Database
+from audit.db import Database, default_path
 from audit.export import to_csv_bytes
 from audit.filters import AGE_BANDS, Filters, from_query
 from audit.suppress import LEGEND, Suppressed, Viewer
@@ -21,10 +21,35 @@ ALL_LAS = "Whole region"
 ALL_AGES = "All ages"
 
 
+# (script, title, icon, url path); the first is the default page, served at the root URL.
+PAGES = [
+    ("pages/overview.py", "Regional overview", ":material/dashboard:", "overview"),
+    ("pages/needs.py", "Co-occurring needs", ":material/hub:", "needs"),
+    ("pages/cohorts.py", "Cohorts", ":material/groups:", "cohorts"),
+    ("pages/map.py", "Provision map and gaps", ":material/map:", "map"),
+    ("pages/distance.py", "Distance and flows", ":material/route:", "distance"),
+    ("pages/planner.py", "Matching and planning", ":material/add_home:", "planner"),
+    ("pages/data.py", "Data", ":material/upload_file:", "data"),
+]
+
+
+def navigation():
+    """Register the app's pages (app.py calls this on every run)."""
+    return st.navigation([
+        st.Page(script, title=title, icon=icon, url_path=url, default=(i == 0))
+        for i, (script, title, icon, url) in enumerate(PAGES)
+    ])
+
+
 @st.cache_resource
+def _database(path: str) -> Database:
+    """One Database object per file per server process (it owns the read connection)."""
+    return Database(path)
+
+
 def database() -> Database:
-    """One Database object per server process (it owns the read connection)."""
-    return Database()
+    """The database this server reads ($AUDIT_DB, else data/audit.duckdb)."""
+    return _database(str(default_path()))
 
 
 @dataclass(frozen=True)
@@ -106,12 +131,13 @@ def sidebar() -> Context:
 
 
 def context() -> Context:
-    """The current view for a page: set by app.py, or drawn here when a page runs on its own.
-
-    Streamlit's AppTest re-runs only the page script after its first run, so a page
-    cannot rely on app.py having run in the same pass.
-    """
-    return st.session_state["ctx"] if "ctx" in st.session_state else sidebar()
+    """The current view for a page, as app.py set it for this run."""
+    if "ctx" not in st.session_state:
+        # A fresh server opened at a deep link runs the page as a legacy pages/ script,
+        # before app.py has ever run: register the pages and rerun through app.py.
+        navigation()
+        st.rerun()
+    return st.session_state["ctx"]
 
 
 def style(meeting: bool) -> None:
