@@ -25,6 +25,7 @@ import argparse
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,11 +41,28 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-network
                   "--disable-sync"]
 VIEWPORT = {"width": 1440, "height": 1000}
 TIMEOUT_MS = int(os.environ.get("BENCH_BROWSER_TIMEOUT_S", "120")) * 1000
+# A page's first load in a fresh server may fit models (cohorts at national scale take minutes).
+FIRST_LOAD_TIMEOUT_MS = max(TIMEOUT_MS, 900_000)
+# The floor, and two references that say what one chart or one map costs by itself:
+# ?with=plotly adds a three-bar plotly chart, ?with=map an offline folium map with one polygon.
 BLANK_APP = '''import streamlit as st
 
 st.set_page_config(page_title="Blank", layout="wide")
 st.title("Blank page")
+what = st.query_params.get("with")
+if what == "plotly":
+    import plotly.graph_objects as go
+    st.plotly_chart(go.Figure(go.Bar(x=["a", "b", "c"], y=[1, 3, 2])))
+elif what == "map":
+    import folium
+    from streamlit_folium import st_folium
+    from audit.maps import base_map
+    m = base_map([[52.0, 0.0], [52.6, 1.0]])
+    folium.GeoJson({"type": "Polygon", "coordinates": [[[0.1, 52.1], [0.9, 52.1], [0.9, 52.5], [0.1, 52.5], [0.1, 52.1]]]}).add_to(m)
+    st_folium(m, returned_objects=[], height=480, use_container_width=True, key="m")
 '''
+REFERENCES = {"plotly": ("blank page + one small plotly chart", {"plots": 1}),
+              "map": ("blank page + one offline folium map, one polygon", {"maps": 1})}
 
 # Counts what is on the page and whether each part has drawn. Maps are streamlit-folium
 # iframes served from the same origin, so their documents can be inspected.
@@ -53,10 +71,15 @@ SURVEY_JS = """() => {
   const q = (sel, root = document) => Array.from(root.querySelectorAll(sel));
   const plots = q('[data-testid="stPlotlyChart"]');
   const tables = q('[data-testid="stDataFrame"]');
-  const maps = q('iframe[title*="st_folium"]').map(f => {
+  const frames = q('iframe[title*="st_folium"]');
+  const maps = frames.map(f => {
     try { const d = f.contentDocument; return d ? d.querySelectorAll('path.leaflet-interactive').length : -1; }
     catch (e) { return -1; }
   });
+  const map_kb = frames.reduce((a, f) => {
+    try { return a + (f.contentDocument ? f.contentDocument.documentElement.outerHTML.length / 1024 : 0); }
+    catch (e) { return a; }
+  }, 0);
   return {
     state: app ? app.getAttribute('data-test-script-state') : null,
     h1: q('h1').length,
@@ -65,14 +88,19 @@ SURVEY_JS = """() => {
     plots_drawn: plots.filter(p => p.querySelector('svg.main-svg')).length,
     maps: maps.length,
     map_paths: maps.reduce((a, b) => a + Math.max(b, 0), 0),
+    map_kb: Math.round(map_kb),
     maps_drawn: maps.filter(n => n > 0).length,
     tables: tables.length,
+    errors: q('[data-testid="stException"]').length,
     tables_drawn: tables.filter(t => t.querySelector('canvas')).length,
   };
 }"""
 
 DRAWN_JS = """(expect) => {
   const s = (%s)();
+  if (s.state === 'notRunning' && s.h1 >= 1 && window.__scriptDoneAt === undefined)
+    window.__scriptDoneAt = performance.now();
+  if (s.state === 'notRunning' && s.errors > 0) return true;  // failed: wait_drawn reports it
   const ok = s.state === 'notRunning' && s.h1 >= 1
     && s.plots_drawn === s.plots && s.maps_drawn === s.maps
     && s.plots >= expect.plots && s.maps >= expect.maps && s.tables >= expect.tables;
@@ -147,21 +175,24 @@ def load(context, url: str, expect: dict) -> tuple[float, dict]:
     try:
         page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
         wait_drawn(page, url, expect)
-        ms = page.evaluate("() => window.__drawnAt")
-        return ms, page.evaluate(SURVEY_JS)
+        ms, done = page.evaluate("() => [window.__drawnAt, window.__scriptDoneAt]")
+        return ms, dict(page.evaluate(SURVEY_JS), script_done_ms=done)
     finally:
         page.close()
 
 
-def wait_drawn(page, url: str, expect: dict) -> None:
+def wait_drawn(page, url: str, expect: dict, timeout_ms: int = TIMEOUT_MS) -> None:
     """Wait for DRAWN_JS; on timeout say what was and was not drawn, which is what one needs to fix it."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     try:
-        page.wait_for_function(DRAWN_JS, arg=expect, polling="raf", timeout=TIMEOUT_MS)
+        page.wait_for_function(DRAWN_JS, arg=expect, polling="raf", timeout=timeout_ms)
     except PlaywrightTimeout:
-        raise RuntimeError(f"{url} not fully drawn after {TIMEOUT_MS / 1000:.0f} s: "
+        raise RuntimeError(f"{url} not fully drawn after {timeout_ms / 1000:.0f} s: "
                            f"saw {page.evaluate(SURVEY_JS)}, expected at least {expect}") from None
+    if page.evaluate(SURVEY_JS)["errors"]:
+        text = page.locator('[data-testid="stException"]').first.inner_text()[:300]
+        raise RuntimeError(f"{url} raised: {' '.join(text.split())}")
 
 
 def settle_survey(context, url: str) -> tuple[float, dict]:
@@ -169,12 +200,12 @@ def settle_survey(context, url: str) -> tuple[float, dict]:
     page = context.new_page()
     try:
         page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
-        wait_drawn(page, url, NOTHING_EXPECTED)
+        wait_drawn(page, url, NOTHING_EXPECTED, FIRST_LOAD_TIMEOUT_MS)
         ms = page.evaluate("() => window.__drawnAt")
         page.wait_for_timeout(1500)  # late iframes, plots and map paths get time to appear
         wait_drawn(page, url, NOTHING_EXPECTED)
         survey = page.evaluate(SURVEY_JS)
-        return ms, {k: survey[k] for k in (*NOTHING_EXPECTED, "map_paths")}
+        return ms, {k: survey[k] for k in (*NOTHING_EXPECTED, "map_paths", "map_kb")}
     finally:
         page.close()
 
@@ -201,27 +232,47 @@ def pages_run(scale: str, repeat: int) -> list[Row]:
             browser = launch(p)
             context = browser.new_context(viewport=VIEWPORT)
             settle_survey(context, page_url(blank.url, None))  # the browser caches Streamlit's JS for both servers alike
-            first, expect = {}, {}
+            first, expect, failed = {}, {}, {}
             for pg in pages:
-                first[pg.script], expect[pg.script] = settle_survey(context, page_url(app.url, pg))
+                try:
+                    first[pg.script], expect[pg.script] = settle_survey(context, page_url(app.url, pg))
+                except Exception as exc:  # a page that does not draw is reported, and the others still measured
+                    failed[pg.script] = str(exc)
+            pages = [pg for pg in pages if pg.script not in failed]
             times = {pg.script: [] for pg in pages}
+            done = {pg.script: [] for pg in pages}
             floor, ratios = [], {pg.script: [] for pg in pages}
+            refs = {k: [] for k in REFERENCES}
             for _ in range(repeat):
                 b, _ = load(context, page_url(blank.url, None), NOTHING_EXPECTED)
                 floor.append(b)
-                for pg in pages:
-                    ms, _ = load(context, page_url(app.url, pg), {k: expect[pg.script][k] for k in NOTHING_EXPECTED})
+                for k, (_, expect_ref) in REFERENCES.items():
+                    refs[k].append(load(context, f"{blank.url}/?with={k}", dict(NOTHING_EXPECTED, **expect_ref))[0])
+                for pg in [pg for pg in pages if pg.script not in failed]:
+                    try:
+                        ms, seen = load(context, page_url(app.url, pg), {k: expect[pg.script][k] for k in NOTHING_EXPECTED})
+                    except Exception as exc:
+                        failed[pg.script] = str(exc)
+                        continue
                     times[pg.script].append(ms)
+                    done[pg.script].append(seen["script_done_ms"])
                     ratios[pg.script].append(ms / b)
             browser.close()
         rows.append(Row("browser", "blank Streamlit page (floor)", scale, "ms", floor))
-        for pg in pages:
+        for k, (label, _) in REFERENCES.items():
+            rows.append(Row("browser", f"reference: {label}", scale, "ms", refs[k],
+                            note=f"{statistics.median(refs[k]) / statistics.median(floor):.2f}x the floor"))
+        for pg in pages_from_app():
+            if pg.script in failed:
+                rows.append(Row("browser", f"{pg.title} - FAILED", scale, "ms", [], note=failed[pg.script][:200]))
+                continue
             e = expect[pg.script]
-            drawn = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in e.items() if v)
+            drawn = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in e.items() if v)
             rows.append(Row("browser", f"{pg.title} - first load (server cache cold)", scale, "ms",
                             [first[pg.script]]))
+            script_done = statistics.median(done[pg.script])
             rows.append(Row("browser", f"{pg.title} - fully drawn", scale, "ms", times[pg.script],
-                            note=drawn, extra=e))
+                            note=f"script done at {script_done:,.0f} ms; {drawn}", extra=dict(e, script_done_ms=done[pg.script])))
             rows.append(Row("browser", f"{pg.title} - ratio to blank", scale, "x", ratios[pg.script],
                             TARGETS.get(("browser_ratio", scale))))
         rows.append(Row("memory", "streamlit server peak RSS (VmHWM, browser run)", scale, "MB",
