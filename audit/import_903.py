@@ -37,9 +37,9 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from audit import geo, postcodes, region, taxonomy
+from audit import geo, postcode_lookup, region, taxonomy
 from audit.db import Database
-from audit.import_needs import checksum, long_needs, record_import, write_round
+from audit.import_needs import checksum, record_import, wide_needs, write_round
 from audit.problems import ImportFailed, Problem
 from audit.readers import read_table
 from audit.validate import Column, any_la_code, check, code, date, text
@@ -263,30 +263,27 @@ def default_audit_date(eps: pd.DataFrame) -> dt.date:
 
 
 def _geocode_postcodes(values: pd.Series) -> pd.DataFrame:
-    """Each distinct postcode: status (ok / sector / invalid / unknown), sector if real, exact and centroid positions."""
-    uniq = pd.Series(values.dropna().unique())
-    uniq = uniq[uniq.str.strip() != ""]
-    norm = uniq.map(postcodes.normalise)
-    out = pd.DataFrame({"raw": uniq, "norm": norm})
-    full = norm.notna() & (norm.str.len() > norm.map(postcodes.sector_of).str.len())
-    exact = postcodes.geocode(norm.where(full)) if full.any() else pd.DataFrame(
-        {"lat": np.nan, "lon": np.nan, "district_code": None}, index=norm.index)
-    out["exact_lat"], out["exact_lon"] = exact["lat"].to_numpy(float), exact["lon"].to_numpy(float)
-    sector = norm.map(postcodes.sector_of)
-    cent = geo.geocode_sectors(sector)
-    out["sector"] = sector.where(cent["lat"].notna().to_numpy())
-    out["lat"], out["lon"] = cent["lat"].to_numpy(float), cent["lon"].to_numpy(float)
-    out["district_code"] = pd.Series(exact["district_code"].to_numpy(), dtype=object).fillna(
-        pd.Series(cent["district_code"].to_numpy(), dtype=object)).to_numpy()
-    out["status"] = np.select(
-        [norm.isna().to_numpy(), out["exact_lat"].notna().to_numpy(), out["sector"].notna().to_numpy()],
-        ["invalid", "exact", "sector"], "unknown")
+    """Each distinct postcode: status (exact / sector / unknown / invalid), sector if real, exact and centre positions."""
+    uniq = pd.Series(values.dropna().unique(), dtype=object)
+    uniq = uniq[uniq.astype(str).str.strip() != ""].reset_index(drop=True)
+    norm = postcode_lookup.normalise(uniq)
+    exact = postcode_lookup.geocode(norm["key"])
+    cent = postcode_lookup.sector_centres(norm["sector"])
+    real = cent["lat"].notna()
+    out = pd.DataFrame({
+        "raw": uniq, "exact_lat": exact["lat"].to_numpy(float), "exact_lon": exact["lon"].to_numpy(float),
+        "sector": norm["sector"].where(real).to_numpy(), "lat": cent["lat"].to_numpy(float),
+        "lon": cent["lon"].to_numpy(float),
+        "district_code": exact["district_code"].where(exact["district_code"].notna(), cent["district_code"]).to_numpy(),
+    })
+    out["status"] = np.select([norm["sector"].isna().to_numpy(), exact["lat"].notna().to_numpy(), real.to_numpy()],
+                              ["invalid", "exact", "sector"], "unknown")
     return out.set_index("raw")
 
 
 POSTCODE_STATUS = {
     "exact": "found in the ONS Postcode Directory",
-    "sector": "not in the directory (terminated or mistyped): located at its sector's centre",
+    "sector": "not found as a full postcode (a sector only, terminated or mistyped): located at its sector's centre",
     "unknown": "not a real postcode (e.g. ZZ99 pseudo-postcodes): not located",
     "invalid": "not a postcode at all: not located",
 }
@@ -513,7 +510,7 @@ def load(db: Database, paths: Iterable[str | Path], *, la: str | None = None, au
         con.register("_eps", history)
         con.execute(f"INSERT INTO episodes ({', '.join(history.columns)}) SELECT * FROM _eps")
         con.unregister("_eps")
-        needs = long_needs(flags, taxonomy.codes())
+        needs = wide_needs(flags, taxonomy.codes())
         round_id, kept = write_round(con, label, children, needs, source=source[:1000], digest=digest,
                                      audit_date=when.isoformat(), is_sample=False, source_kind="ssda903",
                                      keep_other_las=keep_other_las)

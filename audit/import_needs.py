@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from audit import geo, postcodes, region, taxonomy
+from audit import geo, postcode_lookup, region, taxonomy
 from audit.db import Database
 from audit.problems import ImportFailed, Problem
 from audit.readers import norm_header, read_table
@@ -134,26 +134,19 @@ def checksum(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def locate(norm: pd.Series) -> pd.DataFrame:
-    """Sector, sector-centroid lat/lon and district of each postcode or sector, plus exact lat/lon for full postcodes.
+def locate(values: pd.Series) -> pd.DataFrame:
+    """Sector, sector-centre lat/lon and district of each postcode or sector, plus exact lat/lon for full postcodes.
 
-    Only the sector and its centroid are ever stored; the exact position of a
+    Only the sector and its centre are ever stored; the exact position of a
     full postcode is returned separately (exact_lat/exact_lon) for distances.
     """
-    norm = norm.where(norm.notna(), None)
-    sector = norm.map(postcodes.sector_of)
-    loc = geo.geocode_sectors(sector).astype({"lat": float, "lon": float})
-    loc["sector"] = sector
-    loc["exact_lat"], loc["exact_lon"] = np.nan, np.nan
-    full = (norm.notna() & (norm.str.len() > sector.str.len())).fillna(False).astype(bool)
-    if full.any():
-        exact = postcodes.geocode(norm[full])
-        ok = exact["lat"].notna()
-        idx = exact.index[ok]
-        loc.loc[idx, "exact_lat"] = exact.loc[ok, "lat"].to_numpy(float)
-        loc.loc[idx, "exact_lon"] = exact.loc[ok, "lon"].to_numpy(float)
-        # The directory's district for the exact postcode beats the sector's main district.
-        loc.loc[idx, "district_code"] = exact.loc[ok, "district_code"].to_numpy()
+    norm = postcode_lookup.normalise(values)
+    loc = postcode_lookup.sector_centres(norm["sector"]).astype({"lat": float, "lon": float})
+    loc["sector"] = norm["sector"]
+    exact = postcode_lookup.geocode(norm["key"])
+    loc["exact_lat"], loc["exact_lon"] = exact["lat"].astype(float), exact["lon"].astype(float)
+    # The directory's district for the exact postcode beats the sector's main district.
+    loc["district_code"] = exact["district_code"].where(exact["district_code"].notna(), loc["district_code"])
     return loc
 
 
@@ -256,7 +249,10 @@ ROUND_FITS = ("cohort_names", "cohort_fits")
 
 def write_round(con, round_label: str, children: pd.DataFrame, needs: pd.DataFrame, *, source: str, digest: str,
                 audit_date: str | None, is_sample: bool, source_kind: str, keep_other_las: bool) -> tuple[int, list[str]]:
-    """Replace a round (or its LAs' part of it) inside the caller's transaction; return its id and kept LAs."""
+    """Replace a round (or its LAs' part of it) inside the caller's transaction; return its id and kept LAs.
+
+    needs is wide: la_code, child_id and one boolean column per need code.
+    """
     label = round_label.strip()
     existing = con.execute("SELECT round_id, source_file FROM rounds WHERE label = ?", [label]).fetchone()
     round_id = existing[0] if existing else con.execute("SELECT coalesce(max(round_id), 0) + 1 FROM rounds").fetchone()[0]
@@ -290,30 +286,25 @@ def write_round(con, round_label: str, children: pd.DataFrame, needs: pd.DataFra
     con.register("_children", children)
     con.execute(f"INSERT INTO children ({', '.join(children.columns)}) SELECT * FROM _children")
     con.unregister("_children")
-    needs = needs.copy()
-    needs.insert(0, "round_id", round_id)
+    # Unpivoting in DuckDB is far quicker than building 22 rows per child in pandas.
+    codes = [c for c in needs.columns if c not in ("la_code", "child_id")]
     con.register("_needs", needs)
-    con.execute("INSERT INTO child_needs (round_id, la_code, child_id, code, present) "
-                "SELECT round_id, la_code, child_id, code, present FROM _needs")
+    con.execute(f"""INSERT INTO child_needs (round_id, la_code, child_id, code, present)
+                    SELECT {int(round_id)}, la_code, child_id, code, present
+                    FROM _needs UNPIVOT INCLUDE NULLS (present FOR code IN ({', '.join(codes)}))""")
     con.unregister("_needs")
     con.execute("UPDATE rounds SET n_rows = (SELECT count(*) FROM children WHERE round_id = ?) WHERE round_id = ?",
                 [round_id, round_id])
     return round_id, kept
 
 
-def long_needs(df: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
-    """Wide need flags -> one row per child and code (present NULL when not recorded)."""
-    n = len(df)
-    values = np.empty(n * len(codes), dtype=object)
-    for j, code in enumerate(codes):
-        col = df[code] if code in df else pd.Series(pd.NA, index=df.index, dtype="boolean")
-        values[j::len(codes)] = col.astype("boolean").to_numpy(dtype=object, na_value=None)
-    return pd.DataFrame({
-        "la_code": np.repeat(df["la"].to_numpy(object), len(codes)),
-        "child_id": np.repeat(df["child_id"].to_numpy(object), len(codes)),
-        "code": np.tile(np.asarray(codes, dtype=object), n),
-        "present": pd.array(values, dtype="boolean"),
-    })
+def wide_needs(df: pd.DataFrame, codes: list[str]) -> pd.DataFrame:
+    """One row per child: la_code, child_id and every need code (NA when not recorded or not in the file)."""
+    out = pd.DataFrame({"la_code": df["la"].to_numpy(object), "child_id": df["child_id"].to_numpy(object)})
+    for code in codes:
+        out[code] = (df[code].astype("boolean").to_numpy() if code in df
+                     else pd.array([pd.NA] * len(df), dtype="boolean"))
+    return out
 
 
 def load(db: Database, path: str | Path, round_label: str, *, audit_date: str | None = None,
@@ -334,7 +325,7 @@ def load(db: Database, path: str | Path, round_label: str, *, audit_date: str | 
     codes = taxonomy.codes()
     warnings = [p for p in problems if p.severity == "warning"]
     progress(0.5, "Locating homes and placements")
-    needs = long_needs(df, codes)
+    needs = wide_needs(df, codes)
     with db.write() as con:
         homes = con.execute("SELECT urn, lat, lon, district_code, postcode_sector FROM homes").df()
         district_la = dict(con.execute("SELECT district_code, la_code FROM districts").fetchall())
