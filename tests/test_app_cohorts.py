@@ -10,12 +10,10 @@ NORFOLK = "E10000020"
 
 
 def open_cohorts(make_app, state: dict | None = None, **query):
-    """Open the app (router on the overview first: see test_app_needs.open_needs), then the cohorts page."""
+    """Open the cohorts page with those URL parameters (a deep link into a fresh session)."""
     # The app's Database is a process-wide cache_resource: drop the previous test's file.
     st.cache_resource.clear()
-    at = make_app(state=state, **query).run()
-    assert not at.exception, at.exception
-    at.switch_page("pages/cohorts.py").run()
+    at = make_app("pages/cohorts.py", state=state, **query).run()
     assert not at.exception, at.exception
     return at
 

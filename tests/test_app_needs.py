@@ -10,17 +10,10 @@ NORFOLK = "E10000020"
 
 
 def open_needs(make_app, state: dict | None = None, **query):
-    """Open the app (the router runs once, on the overview), then the needs page with those parameters.
-
-    AppTest cannot start an st.navigation app on another page while a pages/ folder exists
-    (Streamlit falls back to folder-based pages on a first run), so the page is switched to after
-    the router has run; the URL's page parameters are still there for the page to read.
-    """
+    """Open the needs page with those URL parameters (a deep link into a fresh session)."""
     # The app's Database is a process-wide cache_resource: drop the previous test's file.
     st.cache_resource.clear()
-    at = make_app(state=state, **query).run()
-    assert not at.exception, at.exception
-    at.switch_page("pages/needs.py").run()
+    at = make_app("pages/needs.py", state=state, **query).run()
     assert not at.exception, at.exception
     return at
 

@@ -43,6 +43,16 @@ def open_needs_from_menu(page, app_url):
     wait_for_app_idle(page)
 
 
+def test_deep_link_on_a_fresh_server_reproduces_the_view(page, app_url):
+    """First test of the module: the server has never run app.py when the link is opened."""
+    page.goto(app_url + "/needs?la=Norfolk&measure=lift")
+    wait_for_app_idle(page)
+    page.get_by_role("heading", name="Co-occurring needs: Norfolk").wait_for(timeout=60_000)
+    page.locator(".js-plotly-plot").nth(4).wait_for(timeout=60_000)
+    assert "measure=lift" in page.url and "la=Norfolk" in page.url
+    assert page.get_by_text("Norfolk: lift").count() >= 1
+
+
 def test_needs_page_draws_its_charts(page, app_url, sample_db_path):
     import duckdb
 
@@ -75,14 +85,3 @@ def test_prevalence_csv_download_is_suppressed(page, app_url):
     df = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str)
     assert len(df) == 11 and {"Need", "Children", "% of children", "Nuffield FJO %"} <= set(df.columns)
     assert not df["Children"].isin(["1", "2", "3", "4"]).any()
-
-
-def test_deep_link_reproduces_the_view(page, app_url):
-    page.goto(app_url)  # the router runs once at the root before any page link (Streamlit pages/ folder quirk)
-    wait_for_app_idle(page)
-    page.goto(app_url + "/needs?la=Norfolk&measure=lift")
-    wait_for_app_idle(page)
-    page.get_by_role("heading", name="Co-occurring needs: Norfolk").wait_for(timeout=60_000)
-    page.locator(".js-plotly-plot").nth(4).wait_for(timeout=60_000)
-    assert "measure=lift" in page.url and "la=Norfolk" in page.url
-    assert page.get_by_text("Norfolk: lift").count() >= 1
