@@ -136,3 +136,27 @@ def test_every_extract_exports_from_the_command_line(sample_db, tmp_path):
         assert raw.startswith(b"\xef\xbb\xbf"), name
         pd.read_csv(out, encoding="utf-8-sig")  # parses as CSV
     assert main(["--db", str(sample_db.path), "export", "children", "--out", str(tmp_path / "x.csv")]) == 2
+
+
+def test_903_upload_of_several_files_makes_a_round(make_app, sample_db):
+    at = make_app(PAGE)
+    run(at)
+    files = [(f"{p.parent.name}_{p.name}", p.read_bytes(), "text/csv")
+             for p in sorted((SAMPLE_DATA / "ssda903" / "2024").glob("*.csv"))]
+    at.file_uploader(key="f903_files").set_value(files)
+    submit(at, "f903_form")
+    assert any("Round **SSDA903 2024-03-31**" in s.value for s in at.success), [e.value for e in at.error]
+    assert sample_db.scalar("SELECT count(*) FROM rounds WHERE source_kind = 'ssda903'") == 1
+    postcodes = table_with(at, "result")
+    assert set(postcodes["column"]) == {"HOME_POST", "PL_POST"}
+
+
+def test_ofsted_upload_with_an_unusable_file_reports_and_changes_nothing(make_app, sample_db):
+    before = table_snapshot(sample_db)
+    at = make_app(PAGE)
+    run(at)
+    at.file_uploader(key="ofsted_file").set_value(("providers.csv", b"URN,Provider type\nSC1,Children's home\n", "text/csv"))
+    submit(at, "ofsted_form")
+    report = table_with(at, "message")
+    assert report["message"].str.contains("no column for places").any()
+    assert table_snapshot(sample_db) == before
