@@ -206,3 +206,14 @@ def test_table_recognition_by_columns():
     assert import_903.identify(["child", "sex", "dob", "ethnic", "upn"]) == "header"
     assert import_903.identify(["child", "decom", "rne", "ls", "place"]) == "episodes"
     assert import_903.identify(["child", "review"]) is None
+
+
+def test_committed_sample_returns_are_what_the_generator_writes(tmp_path):
+    from audit import sample_903
+
+    sample_903.write_sample(tmp_path)
+    committed = sorted(p.relative_to(RETURNS).as_posix() for p in RETURNS.rglob("*.csv"))
+    made = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.csv"))
+    assert committed == made
+    for rel in made:
+        assert (tmp_path / rel).read_bytes() == (RETURNS / rel).read_bytes(), rel
