@@ -381,10 +381,10 @@ def figure_rows(plan: Plan, viewer: Viewer = PUBLIC) -> Suppressed:
                  rates={"pct_far_today": "children", "pct_far_before": "children", "pct_far_after": "children"},
                  viewer=viewer)
     m = _miles_label(plan.radius_km, short=True)
-    names = {"who": "Children", "children": "Number", "near_today": f"Within {m} today",
-             "near_before": f"Within {m} matched", "near_after": f"Within {m} with new homes",
-             "pct_far_today": "% beyond today", "pct_far_before": "% beyond matched",
-             "pct_far_after": "% beyond with new homes"}
+    names = {"who": "Children", "children": "Number", "near_today": f"Within {m}, today",
+             "near_before": f"Within {m}, matched", "near_after": f"Within {m}, new homes",
+             "pct_far_today": "% beyond, today", "pct_far_before": "% beyond, matched",
+             "pct_far_after": "% beyond, new homes"}
     return Suppressed(s.display.rename(columns=names), s.numeric.rename(columns=names), s.mask.rename(columns=names))
 
 

@@ -145,7 +145,7 @@ ui.table(sites, "plan_new_homes", hide=("la_code", "lat", "lon") + (("District",
 
 st.markdown("#### Before and after")
 ui.table(planner.figure_rows(plan, ctx.viewer), "plan_before_after",
-         hide=("Number", f"Within {miles} mi today") if ctx.meeting else ())
+         hide=("Number", f"Within {miles} mi, today") if ctx.meeting else ())
 st.caption("After: matching run again with the new homes, for all children, so places can shift between groups.")
 with st.expander("How the towns are chosen", expanded=not ctx.meeting):
     st.markdown(planner.method_text(plan))

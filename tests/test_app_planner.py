@@ -69,7 +69,7 @@ def test_deep_link_to_a_need_and_bigger_homes(app, sample_db):
     assert homes["Town"].tolist() == plan.sites["town"].tolist()
     assert homes["Brought within reach"].tolist() == [str(n) for n in plan.sites["children"]]
     assert "Within 25 miles" in metrics(at)
-    before_after = frame(at, "Within 25 mi with new homes")
+    before_after = frame(at, "Within 25 mi, new homes")
     assert before_after["Children"].tolist() == ["Children with: Sexual exploitation", "All children"]
 
 

@@ -174,7 +174,7 @@ def test_cli_plan_writes_one_row_per_home(sample_db, tmp_path, capsys):
     assert {"rank", "town", "district", "la", "places", "children", "km_today", "km_new"} <= set(df.columns)
     assert (df["places"] == 6).all()
     printed = capsys.readouterr().out
-    assert "with new homes" in printed and str(out) in printed
+    assert "new homes" in printed and "% beyond, matched" in printed and str(out) in printed
 
 
 def test_cli_plan_rejects_unknown_cohort(sample_db, tmp_path, capsys):
