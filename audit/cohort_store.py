@@ -363,8 +363,11 @@ BREAKDOWNS = {"la": "LA", "age_band": "Age band", "sex": "Sex"}
 
 
 def breakdown_table(db: Database, sel: Selection, viewer: Viewer = PUBLIC, method: str = "lca",
-                    k: int | None = None, by: str = "la") -> Suppressed:
-    """Children per cohort by LA, age band or sex in this view, with row and column totals protected."""
+                    k: int | None = None, by: str = "la", short: bool = False) -> Suppressed:
+    """Children per cohort by LA, age band or sex in this view, with row and column totals protected.
+
+    short heads the columns "Cohort 1", "Cohort 2"... so the table fits a shared screen.
+    """
     if by not in BREAKDOWNS:
         raise ValueError(f"by must be one of {list(BREAKDOWNS)}")
     kids, a = _view_labels(db, sel, method, k)
@@ -379,7 +382,7 @@ def breakdown_table(db: Database, sel: Selection, viewer: Viewer = PUBLIC, metho
         order = [SEX_LABELS[s] for s in ("F", "M", "X", "U")]
         order += sorted(set(key) - set(order))
     # One row per LA (or band), one column per cohort: a long list reads down a shared screen.
-    cohort_cols = [_cohort_label(c, a.names) for c in range(1, a.k + 1)]
+    cohort_cols = [f"Cohort {c}" if short else _cohort_label(c, a.names) for c in range(1, a.k + 1)]
     tab = pd.crosstab(np.asarray(key), kids["cohort"].to_numpy()).reindex(
         index=order, columns=range(1, a.k + 1), fill_value=0)
     df = pd.DataFrame(tab.to_numpy(), columns=cohort_cols)

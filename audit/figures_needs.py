@@ -334,8 +334,10 @@ def bic_curve(
     ))
     if chosen_k is not None and chosen_k in set(table["k"]):
         b = float(table.loc[table["k"] == chosen_k, "bic"].iloc[0])
+        # The label goes towards the middle of the curve, so it is never cut off at either end.
+        side = "bottom right" if chosen_k <= float(np.median(table["k"])) else "bottom left"
         fig.add_scatter(x=[chosen_k], y=[b], mode="markers+text", text=[f"{chosen_k} cohorts (lowest BIC)"],
-                        textposition="bottom center", marker=dict(size=20 if large else 15, color=HIGHLIGHT, symbol="star"),
+                        textposition=side, marker=dict(size=20 if large else 15, color=HIGHLIGHT, symbol="star"),
                         hoverinfo="skip", name="Chosen")
     fig.update_xaxes(title="Number of cohorts (k)", dtick=1)
     lo, hi = float(table["bic"].min()), float(table["bic"].max())

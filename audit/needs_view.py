@@ -170,7 +170,7 @@ def headline(db: Database, sel: Selection, viewer: Viewer = PUBLIC) -> dict[str,
 
     return {
         "Children": hidden_count(n, own),
-        "Mean need categories": shown(s["mean"], "{:.1f} of 11"),
+        "Mean needs": shown(s["mean"], "{:.1f} of 11"),
         "With more than one": shown(s["pct_more_than_one"], "{:.0f}%", int((per_child > 1).sum())),
         "With 4 or more": shown(s["pct_4plus"], "{:.0f}%", int((per_child >= 4).sum())),
     }

@@ -107,7 +107,8 @@ left, right = st.columns([1.3, 1], gap="large")
 with left:
     st.subheader("How many cohorts")
     bic = ui.cached(cohort_store.bic_table, round_id)
-    ui.chart(fn.bic_curve(bic, best, large=large), bic, "cohort_bic")
+    ui.chart(fn.bic_curve(bic, best, large=large, title="BIC for each number of cohorts (lower is better)"),
+             bic, "cohort_bic")
     st.caption("BIC weighs how well the cohorts describe the children against how many cohorts it takes; the lowest "
                "point is the best balance. " + ("k-modes has no BIC of its own, so it uses the same number unless you "
                                                 "choose another." if method == "kmodes" else ""))
@@ -118,7 +119,7 @@ with right:
                        lambda p: cohort_store.stability(db, round_id, method, k, progress=p))
     stab = cohort_store.stability(db, round_id, method, k)
     verdict, words = cohort_store.stability_words(stab)
-    st.metric("Stability (mean adjusted Rand index)", f"{stab['mean_ari']:.2f}", verdict, delta_color="off", delta_arrow="off")
+    st.metric("Stability (mean ARI)", f"{stab['mean_ari']:.2f}", verdict, delta_color="off", delta_arrow="off")
     st.markdown(words)
 
 # -- profiles --------------------------------------------------------------------
@@ -155,14 +156,16 @@ if ctx.filters.age_band:
     where += f", aged {ctx.filters.age_band}"
 st.subheader(f"Each cohort in {where}")
 summary = ui.cached(cohort_store.summary_table, sel, ctx.viewer, method, k)
-ui.table(summary, f"cohort_summary_{method}_{k}")
+# On a shared screen the Nuffield column waits for its own table below, so the rest fits without scrolling.
+ui.table(summary, f"cohort_summary_{method}_{k}", hide=("Nearest Nuffield FJO group",) if ctx.meeting else ())
 st.caption("Placed outside own LA and more than 20 miles (32 km) from home are shares of the cohort's children with a "
            "known placement. Average weekly cost is the mean of the costs recorded.")
 
 tabs = st.tabs(["By LA", "By age band", "By sex"])
 for tab, by in zip(tabs, ("la", "age_band", "sex")):
     with tab:
-        ui.table(ui.cached(cohort_store.breakdown_table, sel, ctx.viewer, method, k, by), f"cohorts_by_{by}")
+        ui.table(ui.cached(cohort_store.breakdown_table, sel, ctx.viewer, method, k, by, ctx.meeting),
+                 f"cohorts_by_{by}")
 
 # -- Nuffield ------------------------------------------------------------------------
 st.subheader("Compared with Nuffield FJO's three groups")

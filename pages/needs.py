@@ -67,7 +67,7 @@ st.caption("How common each need is, how many needs each child has, and which ne
 for note in st.session_state.pop("needs_notes", []):
     st.warning(note)
 
-c1, c2, c3, c4 = st.columns([1.2, 1.6, 1.4, 1.4])
+c1, c2, c3, c4 = st.columns([1.1, 1.5, 1.3, 1.7])
 sex = c1.selectbox("Sex", [ALL] + list(opts["sex"]), key="needs_sex",
                    format_func=lambda v: opts["sex"].get(v, "All") if v else "All")
 placement = c2.selectbox("Placement type", [ALL] + list(opts["placement"]), key="needs_placement",

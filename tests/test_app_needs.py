@@ -41,7 +41,7 @@ def test_default_view_shows_headline_charts_and_downloads(make_app, sample_db):
     n = sample_db.scalar("SELECT count(*) FROM children")
     mean = sample_db.scalar("SELECT avg(n_needs) FROM children_enriched")
     four = sample_db.scalar("SELECT avg(CASE WHEN n_needs >= 4 THEN 100.0 ELSE 0 END) FROM children_enriched")
-    assert metrics(at) == [("Children", f"{n:,}"), ("Mean need categories", f"{mean:.1f} of 11"),
+    assert metrics(at) == [("Children", f"{n:,}"), ("Mean needs", f"{mean:.1f} of 11"),
                            ("With more than one", metrics(at)[2][1]), ("With 4 or more", f"{four:.0f}%")]
     assert charts(at) == 4  # prevalence, needs per child, co-occurrence, combinations
     assert downloads(at).count("Download chart data (CSV)") == 4

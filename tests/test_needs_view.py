@@ -115,7 +115,7 @@ def test_filters_select_the_same_children_as_pandas(db, rid, raw, filters):
     head = needs_view.headline(db, s)
     assert head["Children"] == f"{len(df):,}"
     per_child = cat_matrix(df).sum(axis=1)
-    assert head["Mean need categories"] == f"{per_child.mean():.1f} of 11"
+    assert head["Mean needs"] == f"{per_child.mean():.1f} of 11"
     assert head["With 4 or more"] == f"{(per_child >= 4).mean() * 100:.0f}%"
 
 
