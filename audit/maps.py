@@ -6,6 +6,7 @@ import base64
 import json
 import os
 from functools import lru_cache
+from html import escape
 from pathlib import Path
 
 import folium
@@ -130,19 +131,41 @@ def choropleth(m: folium.Map, shapes: gpd.GeoDataFrame, value_col: str, label_co
     return edges
 
 
+# One tooltip per marker, bound in the browser: unlike a layer-wide GeoJsonTooltip it still
+# works when marker clustering lifts the markers out of their GeoJSON layer.
+_FEATURE_TOOLTIP = folium.utilities.JsCode(
+    "function (feature, layer) { layer.bindTooltip(feature.properties.tip); }")
+
+
 def homes_layer(m: folium.Map, homes: pd.DataFrame, name: str = "Children's homes", cluster: bool = False,
                 large: bool = False) -> folium.FeatureGroup:
-    """Homes as circle markers sized by places and coloured by Ofsted grade."""
+    """Homes as circle markers sized by places and coloured by Ofsted grade.
+
+    The homes are one GeoJSON layer, not a folium marker each: folium compiles a
+    Jinja template per element on every render, which made a 230-home map cost
+    ~4x as much to render on each rerun (benchmarks/bench_pages).
+    """
     group = folium.FeatureGroup(name=name)
     target = OfflineMarkerCluster(name=name).add_to(group) if cluster else group
+    size = 15 if large else 12
+    features = []
     for h in homes.itertuples(index=False):
-        tip = (f"<b>{h.name}</b><br>{h.provider}<br>{int(h.places)} places · {h.ofsted_grade or 'Not yet inspected'}"
-               f"<br><small>Needs met: {h.needs_met or 'not stated'}</small>")
-        folium.CircleMarker(
-            location=(h.lat, h.lon), radius=3 + 2.2 * float(np.sqrt(max(h.places, 0))),
-            color="#222222", weight=1, fill=True, fill_opacity=0.85,
-            fill_color=GRADE_COLOURS.get(h.ofsted_grade or "Not yet inspected", NO_DATA),
-            tooltip=folium.Tooltip(tip, style=f"font-size:{15 if large else 12}px"),
+        grade = h.ofsted_grade or "Not yet inspected"
+        tip = (f'<div style="font-size:{size}px"><b>{escape(str(h.name))}</b><br>{escape(str(h.provider))}<br>'
+               f"{int(h.places)} places · {escape(grade)}"
+               f"<br><small>Needs met: {escape(str(h.needs_met or 'not stated'))}</small></div>")
+        features.append({"type": "Feature",
+                         "geometry": {"type": "Point", "coordinates": [float(h.lon), float(h.lat)]},
+                         "properties": {"kind": "home", "tip": tip,
+                                        "_fill": GRADE_COLOURS.get(grade, NO_DATA),
+                                        "_r": round(3 + 2.2 * float(np.sqrt(max(h.places, 0))), 2)}})
+    if features:
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": features}, name=name, control=False,
+            marker=folium.CircleMarker(radius=4, color="#222222", weight=1, fill=True, fill_opacity=0.85),
+            style_function=lambda f: {"fillColor": f["properties"]["_fill"], "radius": f["properties"]["_r"],
+                                      "color": "#222222", "weight": 1, "fillOpacity": 0.85},
+            on_each_feature=_FEATURE_TOOLTIP,
         ).add_to(target)
     group.add_to(m)
     return group
