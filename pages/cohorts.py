@@ -164,7 +164,7 @@ st.caption("Placed outside own LA and more than 20 miles (32 km) from home are s
 tabs = st.tabs(["By LA", "By age band", "By sex"])
 for tab, by in zip(tabs, ("la", "age_band", "sex")):
     with tab:
-        ui.table(ui.cached(cohort_store.breakdown_table, sel, ctx.viewer, method, k, by, ctx.meeting),
+        ui.table(ui.cached(cohort_store.breakdown_table, sel, ctx.viewer, method, k, by, ctx.meeting or k > 3),
                  f"cohorts_by_{by}")
 
 # -- Nuffield ------------------------------------------------------------------------

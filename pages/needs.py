@@ -115,6 +115,7 @@ if level == "categories":
     with st.expander("The need codes within each category"):
         codes = ui.cached(needs_view.prevalence_table, sel, ctx.viewer, "codes")
         ui.table(codes, "prevalence_codes", hide=("need",))
+        st.caption("Choose \"22 need codes\" above to chart every code, and to see which codes occur together.")
 
 # -- needs per child ---------------------------------------------------------------
 st.subheader("How many needs each child has")
