@@ -61,8 +61,9 @@ from audit.suppress import PUBLIC, Suppressed, Viewer, hidden_count, suppress
 MILE_KM = 1.609344
 CATCHMENT_KM = 20 * MILE_KM
 # Above this many child x place cells the exact assignment's dense matrix gets too big (memory and
-# O(n^3) time), so the greedy takes over; ~3M cells solve in a few seconds on a 2-core machine.
-EXACT_MAX_CELLS = 3_000_000
+# O(n^3) time), so the greedy takes over. Measured (benchmarks/bench_planner.py, national subsamples,
+# 2-core machine under load): 1M cells 0.08 s, 4.2M 0.5 s, 8.9M 1.7 s, 19M 8.4 s.
+EXACT_MAX_CELLS = 5_000_000
 # Candidates per child for the greedy; children whose candidates fill up get a fresh set.
 GREEDY_K = 16
 LEVELS = ("near", "far", "none")

@@ -65,6 +65,7 @@ class Sites:
     km: np.ndarray         # per child: km to that new home
     gains: list[int]       # children each choice added to coverage when it was made
     in_reach: list[int]    # children still to cover within reach of the town when it was chosen
+    town_counts: np.ndarray = field(default_factory=lambda: np.empty(0, int))  # children to cover near each town
     stopped_early: bool = False
 
 
@@ -160,7 +161,7 @@ def choose_sites(child_lat, child_lon, town_lat, town_lon, n_homes: int, places:
         in_reach.append(best_key[1])
     owner, km = _closest_assignment(child_lat, child_lon, town_lat[chosen], town_lon[chosen], site_reach, places,
                                     int((owner >= 0).sum()))
-    return Sites(chosen, owner, km, gains, in_reach, stopped)
+    return Sites(chosen, owner, km, gains, in_reach, np.array([len(r) for r in reach], int), stopped)
 
 
 def _closest_assignment(child_lat, child_lon, site_lat, site_lon, site_reach: list[np.ndarray], places: int,
@@ -340,17 +341,10 @@ def make_plan(db: Database, round_id: int | None, n_homes: int, places: int, tar
     table["reduction_km"] = table["km_today"] - table["km_new"]
     table = table.join(_site_access(db, base, round_id, target, table, new))
 
-    reach = pd.DataFrame({"town_id": towns["town_id"], "children_in_reach": _town_counts(kids, todo, towns, radius_km)})
+    reach = pd.DataFrame({"town_id": towns["town_id"], "children_in_reach": sites.town_counts})
     options = target_options(db, round_id)
     return Plan(table, base, after, group, target, options.get(target, target), int(n_homes), int(places), la,
                 sites.stopped_early, len(todo), reach, todo)
-
-
-def _town_counts(kids: pd.DataFrame, todo: np.ndarray, towns: pd.DataFrame, radius_km: float) -> np.ndarray:
-    """Children to cover within reach of each candidate town: where the demand is."""
-    reach, _ = _reach(kids["lat"].to_numpy(float)[todo], kids["lon"].to_numpy(float)[todo],
-                      towns["lat"].to_numpy(float), towns["lon"].to_numpy(float), radius_km)
-    return np.array([len(r) for r in reach], int)
 
 
 # -- figures and suppressed display --------------------------------------------------------------------------
