@@ -351,10 +351,10 @@ def summary_table(db: Database, sel: Selection, viewer: Viewer = PUBLIC, method:
             "% of children": (n / max(len(kids), 1) * 100).round(1).to_numpy(),
             "% outside own LA": np.where(located > 0, outside / located.where(located > 0, 1) * 100, np.nan).round(1),
             "% over 20 miles": np.where(has_dist > 0, far / has_dist.where(has_dist > 0, 1) * 100, np.nan).round(1),
-            "Average weekly cost (£)": cost.round(0).to_numpy(),
+            "Weekly cost (£)": cost.round(0).to_numpy(),
             "Nearest Nuffield FJO group": [nuff.get(c, "") for c in idx],
         })
-    rates = {c: "Children" for c in ["% of children", "% outside own LA", "% over 20 miles", "Average weekly cost (£)"]}
+    rates = {c: "Children" for c in ["% of children", "% outside own LA", "% over 20 miles", "Weekly cost (£)"]}
     # The view's total is shown on the page, so one hidden cohort size could be worked out: col_totals.
     return suppress_view(df, ["Children"], sel, viewer, len(kids), rates=rates, col_totals=True)
 

@@ -156,10 +156,11 @@ if ctx.filters.age_band:
     where += f", aged {ctx.filters.age_band}"
 st.subheader(f"Each cohort in {where}")
 summary = ui.cached(cohort_store.summary_table, sel, ctx.viewer, method, k)
-# On a shared screen the Nuffield column waits for its own table below, so the rest fits without scrolling.
-ui.table(summary, f"cohort_summary_{method}_{k}", hide=("Nearest Nuffield FJO group",) if ctx.meeting else ())
+# On a shared screen the share and the Nuffield group (its own table below) give way, so the rest fits.
+ui.table(summary, f"cohort_summary_{method}_{k}",
+         hide=("% of children", "Nearest Nuffield FJO group") if ctx.meeting else ())
 st.caption("Placed outside own LA and more than 20 miles (32 km) from home are shares of the cohort's children with a "
-           "known placement. Average weekly cost is the mean of the costs recorded.")
+           "known placement. Weekly cost is the mean of the weekly costs recorded.")
 
 tabs = st.tabs(["By LA", "By age band", "By sex"])
 for tab, by in zip(tabs, ("la", "age_band", "sex")):

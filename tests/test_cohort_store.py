@@ -138,7 +138,7 @@ def test_summary_matches_pandas(sample_db, rid):
         assert row["% outside own LA"] == pytest.approx(outside, abs=0.05)
         far = g[g["distance_km"].notna()]
         assert row["% over 20 miles"] == pytest.approx((far["distance_km"] > 32.187).mean() * 100, abs=0.05)
-        assert row["Average weekly cost (£)"] == pytest.approx(g["weekly_cost"].mean(), abs=0.5)
+        assert row["Weekly cost (£)"] == pytest.approx(g["weekly_cost"].mean(), abs=0.5)
     assert table.display["Cohort"].iat[0].startswith("1. ")
     assert set(table.display["Nearest Nuffield FJO group"]) <= {
         "Disability-led", "Trauma-led multiple needs", "Extra-familial exploitation"} | {
@@ -177,7 +177,7 @@ def test_small_view_hides_sizes_and_rates(sample_db, rid):
     assert table.any
     assert not table.display["Children"].astype(str).isin(["1", "2", "3", "4"]).any()
     hidden = table.display["Children"].isin(["<5", "c"])
-    for col in ("% outside own LA", "% over 20 miles", "Average weekly cost (£)"):
+    for col in ("% outside own LA", "% over 20 miles", "Weekly cost (£)"):
         assert table.display.loc[hidden, col].isin(["<5", "c"]).all()
     own = Viewer(child_level_las=frozenset({SMALL["la"]}))
     open_table = cohort_store.summary_table(sample_db, sel, own, method=st.method, k=st.k)
