@@ -43,8 +43,10 @@ VIEWPORT = {"width": 1440, "height": 1000}
 TIMEOUT_MS = int(os.environ.get("BENCH_BROWSER_TIMEOUT_S", "120")) * 1000
 # A page's first load in a fresh server may fit models (cohorts at national scale take minutes).
 FIRST_LOAD_TIMEOUT_MS = max(TIMEOUT_MS, 900_000)
-# The floor, and two references that say what one chart or one map costs by itself:
-# ?with=plotly adds a three-bar plotly chart, ?with=map an offline folium map with one polygon.
+# The floor, and references that say what one part of a page costs by itself on this
+# machine: ?with=plotly a three-bar plotly chart, vega the same bars in Vega-Lite
+# (st.bar_chart), table a 20-row st.dataframe, map an offline folium map with one
+# polygon, shell the app's sidebar (four filters) without any page content.
 BLANK_APP = '''import streamlit as st
 
 st.set_page_config(page_title="Blank", layout="wide")
@@ -53,6 +55,12 @@ what = st.query_params.get("with")
 if what == "plotly":
     import plotly.graph_objects as go
     st.plotly_chart(go.Figure(go.Bar(x=["a", "b", "c"], y=[1, 3, 2])))
+elif what == "vega":
+    import pandas as pd
+    st.bar_chart(pd.DataFrame({"x": ["a", "b", "c"], "y": [1, 3, 2]}), x="x", y="y")
+elif what == "table":
+    import pandas as pd
+    st.dataframe(pd.DataFrame({"LA": [f"LA {i}" for i in range(20)], "Children": range(20)}), hide_index=True)
 elif what == "map":
     import folium
     from streamlit_folium import st_folium
@@ -60,9 +68,20 @@ elif what == "map":
     m = base_map([[52.0, 0.0], [52.6, 1.0]])
     folium.GeoJson({"type": "Polygon", "coordinates": [[[0.1, 52.1], [0.9, 52.1], [0.9, 52.5], [0.1, 52.5], [0.1, 52.1]]]}).add_to(m)
     st_folium(m, returned_objects=[], height=480, use_container_width=True, key="m")
+elif what == "shell":
+    sb = st.sidebar
+    sb.markdown("### View")
+    sb.selectbox("Audit round", ["2024 sample"])
+    sb.selectbox("Local authority", ["Whole region"] + [f"LA {i}" for i in range(11)])
+    sb.selectbox("Age band", ["All ages", "0-9", "10-12"])
+    sb.toggle("Meeting mode")
 '''
-REFERENCES = {"plotly": ("blank page + one small plotly chart", {"plots": 1}),
+REFERENCES = {"shell": ("blank page + the app's sidebar filters", {}),
+              "table": ("blank page + one 20-row table", {"tables": 1}),
+              "plotly": ("blank page + one small plotly chart", {"plots": 1}),
+              "vega": ("blank page + the same chart in Vega-Lite", {"vega": 1}),
               "map": ("blank page + one offline folium map, one polygon", {"maps": 1})}
+
 
 # Counts what is on the page and whether each part has drawn. Maps are streamlit-folium
 # iframes served from the same origin, so their documents can be inspected.
@@ -71,6 +90,7 @@ SURVEY_JS = """() => {
   const q = (sel, root = document) => Array.from(root.querySelectorAll(sel));
   const plots = q('[data-testid="stPlotlyChart"]');
   const tables = q('[data-testid="stDataFrame"]');
+  const vega = q('[data-testid="stVegaLiteChart"]');
   const frames = q('iframe[title*="st_folium"]');
   const maps = frames.map(f => {
     try { const d = f.contentDocument; return d ? d.querySelectorAll('path.leaflet-interactive').length : -1; }
@@ -91,7 +111,10 @@ SURVEY_JS = """() => {
     map_kb: Math.round(map_kb),
     maps_drawn: maps.filter(n => n > 0).length,
     tables: tables.length,
+    vega: vega.length,
+    vega_drawn: vega.filter(v => v.querySelector('canvas, svg.marks')).length,
     errors: q('[data-testid="stException"]').length,
+    stale: q('[data-testid="stMain"] [data-stale="true"]').length,
     tables_drawn: tables.filter(t => t.querySelector('canvas')).length,
   };
 }"""
@@ -102,7 +125,8 @@ DRAWN_JS = """(expect) => {
     window.__scriptDoneAt = performance.now();
   if (s.state === 'notRunning' && s.errors > 0) return true;  // failed: wait_drawn reports it
   const ok = s.state === 'notRunning' && s.h1 >= 1
-    && s.plots_drawn === s.plots && s.maps_drawn === s.maps
+    && s.plots_drawn === s.plots && s.maps_drawn === s.maps && s.vega_drawn === s.vega
+    && s.vega >= (expect.vega || 0)
     && s.plots >= expect.plots && s.maps >= expect.maps && s.tables >= expect.tables;
   if (ok && window.__drawnAt === undefined) window.__drawnAt = performance.now();
   return ok;
@@ -210,12 +234,55 @@ def settle_survey(context, url: str) -> tuple[float, dict]:
         page.close()
 
 
+NAV_CLICK_JS = """(link) => {
+  window.__drawnAt = undefined; window.__scriptDoneAt = undefined; window.__ran = false;
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!window.__stateObserver) {
+    window.__stateObserver = new MutationObserver(() => {
+      if (app.getAttribute('data-test-script-state') === 'running') window.__ran = true;
+    });
+    window.__stateObserver.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  }
+  window.__clickAt = performance.now();
+  link.click();
+}"""
+
+NAV_DRAWN_JS = """(expect) => window.__ran && (%s)(expect) && !document.querySelector('[data-testid="stMain"] [data-stale="true"]')""" % DRAWN_JS
+
+
+def sidebar_navigation(context, base: str, pages: list[PageSpec], expect: dict, repeat: int) -> dict[str, list[float]]:
+    """ms from a click on a page's sidebar link to that page fully drawn, in one tab (what a meeting sees).
+
+    The tab has already loaded Streamlit, plotly and the map component, so this is
+    the page's own cost; each page is reached from the page before it in the list.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    out = {pg.script: [] for pg in pages}
+    tab = context.new_page()
+    try:
+        tab.goto(page_url(base, pages[-1]), wait_until="commit", timeout=TIMEOUT_MS)
+        wait_drawn(tab, base, NOTHING_EXPECTED)
+        for _ in range(repeat):
+            for pg in pages:
+                link = tab.locator('[data-testid="stSidebarNav"] a').filter(has_text=pg.title).first
+                link.evaluate(NAV_CLICK_JS)
+                try:
+                    tab.wait_for_function(NAV_DRAWN_JS, arg=expect[pg.script], polling="raf", timeout=TIMEOUT_MS)
+                except PlaywrightTimeout:
+                    raise RuntimeError(f"sidebar link to {pg.title}: not drawn; saw {tab.evaluate(SURVEY_JS)}") from None
+                out[pg.script].append(tab.evaluate("() => window.__drawnAt - window.__clickAt"))
+    finally:
+        tab.close()
+    return out
+
+
 def launch(playwright):
     """Headless Debian chromium with the suite's flags."""
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
 
 
-def pages_run(scale: str, repeat: int) -> list[Row]:
+def pages_run(scale: str, repeat: int, references: bool = True) -> list[Row]:
     """Every page against the blank floor, interleaved, plus the app server's peak memory."""
     from playwright.sync_api import sync_playwright
 
@@ -242,12 +309,12 @@ def pages_run(scale: str, repeat: int) -> list[Row]:
             times = {pg.script: [] for pg in pages}
             done = {pg.script: [] for pg in pages}
             floor, ratios = [], {pg.script: [] for pg in pages}
-            refs = {k: [] for k in REFERENCES}
+            refs = {k: [] for k in (REFERENCES if references else {})}
             for _ in range(repeat):
                 b, _ = load(context, page_url(blank.url, None), NOTHING_EXPECTED)
                 floor.append(b)
-                for k, (_, expect_ref) in REFERENCES.items():
-                    refs[k].append(load(context, f"{blank.url}/?with={k}", dict(NOTHING_EXPECTED, **expect_ref))[0])
+                for k in refs:
+                    refs[k].append(load(context, f"{blank.url}/?with={k}", dict(NOTHING_EXPECTED, **REFERENCES[k][1]))[0])
                 for pg in [pg for pg in pages if pg.script not in failed]:
                     try:
                         ms, seen = load(context, page_url(app.url, pg), {k: expect[pg.script][k] for k in NOTHING_EXPECTED})
@@ -257,9 +324,17 @@ def pages_run(scale: str, repeat: int) -> list[Row]:
                     times[pg.script].append(ms)
                     done[pg.script].append(seen["script_done_ms"])
                     ratios[pg.script].append(ms / b)
+            ok_pages, nav_error = [pg for pg in pages if pg.script not in failed], "no page drew"
+            try:
+                nav = sidebar_navigation(context, app.url, ok_pages,
+                                         {pg.script: {k: expect[pg.script][k] for k in NOTHING_EXPECTED}
+                                          for pg in ok_pages}, min(repeat, 2))
+            except Exception as exc:  # the tab-load figures above still stand
+                nav, nav_error = {}, str(exc)[:200]
             browser.close()
         rows.append(Row("browser", "blank Streamlit page (floor)", scale, "ms", floor))
-        for k, (label, _) in REFERENCES.items():
+        for k in refs:
+            label = REFERENCES[k][0]
             rows.append(Row("browser", f"reference: {label}", scale, "ms", refs[k],
                             note=f"{statistics.median(refs[k]) / statistics.median(floor):.2f}x the floor"))
         for pg in pages_from_app():
@@ -275,6 +350,11 @@ def pages_run(scale: str, repeat: int) -> list[Row]:
                             note=f"script done at {script_done:,.0f} ms; {drawn}", extra=dict(e, script_done_ms=done[pg.script])))
             rows.append(Row("browser", f"{pg.title} - ratio to blank", scale, "x", ratios[pg.script],
                             TARGETS.get(("browser_ratio", scale))))
+            if nav.get(pg.script):
+                rows.append(Row("browser", f"{pg.title} - sidebar click to drawn (same tab)", scale, "ms",
+                                nav[pg.script]))
+        if not nav:
+            rows.append(Row("browser", "sidebar navigation - FAILED", scale, "ms", [], note=nav_error))
         rows.append(Row("memory", "streamlit server peak RSS (VmHWM, browser run)", scale, "MB",
                         [app.peak_mb() or float("nan")], TARGETS.get(("memory", scale))))
     finally:
@@ -319,10 +399,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--scale", choices=["regional", "national"], default="regional")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--first-run", type=int, default=0, help="how many first runs from no database to time")
+    ap.add_argument("--no-references", action="store_true", help="skip the one-chart/one-map reference pages")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
     os.chdir(ROOT)
-    rows = pages_run(args.scale, args.repeat)
+    rows = pages_run(args.scale, args.repeat, not args.no_references)
     if args.first_run:
         rows += first_run(args.first_run)
     write_rows(rows, args.out or RESULTS / f"browser-{args.scale}.json")

@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 
 from benchmarks.common import (APP, RESULTS, ROOT, TARGETS, PageSpec, Row, ensure_db, pages_from_app, peak_rss_mb,
-                               print_table, write_rows)
+                               print_table, quiet_streamlit, write_rows)
 
 TIMEOUT_S = 600
 
@@ -188,6 +188,7 @@ def run(scale: str, repeat: int, profile: bool = False, only: list[str] | None =
     """Every page at one scale."""
     os.environ["AUDIT_DB"] = str(ensure_db(scale))
     os.environ.pop("AUDIT_VIEWER_LAS", None)
+    quiet_streamlit()
     keep_navigation_in_charge()
     pages = [p for p in pages_from_app() if not only or Path(p.script).stem in only]
     # One untimed pass so that module imports (pandas, plotly, folium...) are not billed to the first page.

@@ -204,10 +204,20 @@ class PageSpec:
 
 
 def pages_from_app(app: Path = APP) -> list[PageSpec]:
-    """Every st.Page("pages/x.py", ...) in app.py, in order, so new pages are benchmarked without editing the suite."""
-    tree = ast.parse(app.read_text())
+    """Every page the app registers, in sidebar order, so new pages are benchmarked without editing the suite.
+
+    The app has kept its list in two shapes: st.Page("pages/x.py", ...) calls in
+    app.py, and a PAGES list of (script, title, icon, url_path) in pages/ui.py that
+    app.py hands to st.navigation (the first entry is the default). Both are read.
+    """
+    out = _pages_in_app_py(app)
+    return out or _pages_in_ui()
+
+
+def _pages_in_app_py(app: Path) -> list[PageSpec]:
+    """st.Page("pages/x.py", title=..., url_path=..., default=...) calls written out in app.py."""
     out = []
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(app.read_text())):  # ast.walk meets a list's items in order
         if not (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Page"):
             continue
         if not node.args or not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, str):
@@ -217,7 +227,31 @@ def pages_from_app(app: Path = APP) -> list[PageSpec]:
         stem = Path(script).stem
         out.append(PageSpec(script, str(kw.get("title", stem)), str(kw.get("url_path", stem)),
                             bool(kw.get("default", False))))
-    return out  # ast.walk visits a list's items in order, so this is the sidebar order
+    return out
+
+
+def _pages_in_ui() -> list[PageSpec]:
+    """pages.ui.PAGES: (script, title, icon, url_path) tuples, the first being the default page."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from pages import ui
+
+    out = []
+    for i, entry in enumerate(getattr(ui, "PAGES", [])):
+        script, title, _icon, url = (list(entry) + [None] * 4)[:4]
+        stem = Path(script).stem
+        out.append(PageSpec(script, title or stem, url or stem, i == 0))
+    return out
+
+
+def quiet_streamlit() -> None:
+    """Silence Streamlit's bare-mode warnings, which would bury the table."""
+    try:
+        from streamlit import logger
+
+        logger.set_log_level("error")
+    except Exception:  # an older or newer Streamlit without this hook: the warnings are only noise
+        pass
 
 
 # -- databases ---------------------------------------------------------------------

@@ -44,9 +44,10 @@ def plan(quick: bool, scales: list[str]) -> list[tuple[str, list[str], str]]:
         steps.append((f"analyses {s}", ["benchmarks.analyses", "--scale", s, "--repeat", r if s == "regional" else r_nat]
                       + (["--quick"] if quick else []), f"analyses-{s}.json"))
     for s in scales:
-        extra = ["--first-run", "1" if quick else "2"] if s == "regional" else []
+        extra = ["--first-run", "1" if quick else "2"] if s == "regional" else ["--no-references"]
         steps.append((f"browser {s}", ["benchmarks.bench_browser", "--scale", s,
-                                       "--repeat", r if s == "regional" else r_nat, *extra], f"browser-{s}.json"))
+                                       "--repeat", ("3" if quick else "4") if s == "regional" else "2", *extra],
+                      f"browser-{s}.json"))
     return steps
 
 
