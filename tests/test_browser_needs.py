@@ -60,7 +60,7 @@ def test_needs_page_draws_its_charts(page, app_url, sample_db_path):
     n = con.execute("SELECT count(*) FROM children").fetchone()[0]
     con.close()
     open_needs_from_menu(page, app_url)
-    assert page.get_by_test_id("stMetricValue").first.inner_text() == f"{n:,}"
+    page.get_by_test_id("stMetricValue").get_by_text(f"{n:,}", exact=True).first.wait_for(timeout=30_000)
     plots = page.locator(".js-plotly-plot")
     plots.nth(3).wait_for(timeout=60_000)
     assert plots.count() == 4
@@ -69,7 +69,9 @@ def test_needs_page_draws_its_charts(page, app_url, sample_db_path):
     first.locator("g.point path").first.wait_for(timeout=30_000)
     assert first.locator("g.trace.bars g.point").count() >= 11
     assert "Nuffield FJO national figure" in first.inner_text()
-    assert plots.nth(2).locator(".heatmaplayer image, .hm image").count() >= 1
+    heat = plots.nth(2).locator(".heatmaplayer image, .hm image")
+    heat.first.wait_for(state="attached", timeout=30_000)  # plotly paints the cells after the axes
+    assert heat.count() >= 1
     assert "Risk to others" in plots.nth(2).inner_text()
 
 
