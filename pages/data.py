@@ -152,14 +152,13 @@ if res is not None:
 
 # -- 3. Rounds -------------------------------------------------------------------------------------
 st.header("3. Audit rounds loaded", divider="gray")
-rounds = db.q("rounds") if db.exists() else pd.DataFrame()
+rounds = db.q("rounds_detail") if db.exists() else pd.DataFrame()
 if rounds.empty:
     st.info("No audit round is loaded yet.")
 else:
     shown = pd.DataFrame({
-        "Round": rounds["label"], "Source": rounds.get("source_kind", pd.Series("needs", index=rounds.index)).fillna("needs"),
-        "Audit date": rounds["audit_date"].astype(str).replace({"NaT": "", "None": "", "nan": ""}),
-        "Source file(s)": rounds["source_file"],
+        "Round": rounds["label"], "Source": rounds["source_kind"].map({"needs": "needs template", "ssda903": "SSDA903"}),
+        "Audit date": rounds["audit_date"], "Source file(s)": rounds["source_file"],
         "Children": [hidden_count(n, False) for n in rounds["n_rows"]],
         "Checksum (SHA-256)": rounds["checksum"].fillna("").str[:16] + "…",
         "Imported": rounds["imported_at"], "Synthetic": rounds["is_sample"].map({True: "yes", False: ""}),
@@ -179,7 +178,16 @@ else:
 
 # -- 4. Provision and SSDA903 ------------------------------------------------------------------------
 st.header("4. Provision and SSDA903 returns", divider="gray")
-t_homes, t_ofsted, t_sb, t_903 = st.tabs(["Children's homes", "Ofsted providers list", "Short breaks", "SSDA903 returns"])
+TABS = {"homes": "Children's homes", "ofsted": "Ofsted providers list", "shortbreaks": "Short breaks",
+        "903": "SSDA903 returns"}
+# The open tab survives an import's rerun and is in the URL (?tab=903), so a link can open it.
+t_homes, t_ofsted, t_sb, t_903 = st.tabs(list(TABS.values()), key="data_tab", on_change="rerun",
+                                         default=TABS.get(st.query_params.get("tab"), TABS["homes"]))
+open_tab = next((k for k, v in TABS.items() if v == st.session_state.get("data_tab")), None)
+if open_tab and open_tab != "homes" and st.query_params.get("tab") != open_tab:
+    st.query_params["tab"] = open_tab
+elif open_tab == "homes" and "tab" in st.query_params:
+    del st.query_params["tab"]
 
 with t_homes:
     st.caption("One row per home: urn, places, postcode or lat+lon, and optionally name, provider, sector, la, "
@@ -289,7 +297,8 @@ def _extract_bytes(name: str):
 
 for name, (title, _fn) in extracts.EXTRACTS.items():
     left, right = st.columns([3, 1])
-    left.markdown(f"**{title}**  \n`audit export {name}`")
+    la_arg = f" --la \"{region.la_name(ctx.filters.la)}\"" if name in child_level and ctx.filters.la else ""
+    left.markdown(f"**{title}**  \n`audit export {name}{la_arg}`")
     if name in child_level and not own_la:
         right.caption("Child-level: only for your own LA. Choose it in the sidebar (viewers of an LA are set "
                       "with AUDIT_VIEWER_LAS); never in meeting mode.")
