@@ -160,3 +160,12 @@ def test_ofsted_upload_with_an_unusable_file_reports_and_changes_nothing(make_ap
     report = table_with(at, "message")
     assert report["message"].str.contains("no column for places").any()
     assert table_snapshot(sample_db) == before
+
+
+def test_tab_query_parameter_opens_the_903_tab(make_app):
+    at = run(make_app(PAGE, tab="903"))
+    assert at.session_state["data_tab"] == "SSDA903 returns"
+    v = at.query_params.get("tab")
+    assert (v[0] if isinstance(v, list) else v) == "903"
+    unknown = run(make_app(PAGE, tab="nonsense"))
+    assert unknown.session_state["data_tab"] == "Children's homes"
