@@ -51,10 +51,13 @@ def _run(key: str, label: str, func):
         bar.progress(min(max(float(fraction), 0.0), 1.0), text=text)
     try:
         result = func(progress)
-        st.session_state[key] = {"ok": True, "result": result}
     except ImportFailed as exc:
         st.session_state[key] = {"ok": False, "problems": exc.problems}
+        bar.empty()
+        return
+    st.session_state[key] = {"ok": True, "result": result}
     bar.empty()
+    st.rerun()  # the rounds list, the sidebar and the extracts above and below now describe the new data
 
 
 def _report(key: str, name: str) -> dict | None:
