@@ -34,9 +34,9 @@ GROUP_ORDER = ["first_run", "build", "page", "browser", "analysis", "memory"]
 def plan(quick: bool, scales: list[str]) -> list[tuple[str, list[str], str]]:
     """(label, module arguments, result file) for every part, in the order they run."""
     r = "3" if quick else "5"
-    r_nat = "2" if quick else "3"
+    r_nat = "2"  # national runs take seconds each; two keep a full run near ten minutes
     steps = [("build", ["benchmarks.bench_build", "--scales", *scales, "--repeat", r,
-                        "--national-repeat", "1" if quick else "2"], "build.json")]
+                        "--national-repeat", "1"], "build.json")]
     for s in scales:
         steps.append((f"pages {s}", ["benchmarks.bench_pages", "--scale", s, "--repeat", r if s == "regional" else r_nat],
                       f"pages-{s}.json"))
