@@ -2,12 +2,14 @@
 
     python -m benchmarks.run            # full run (both scales; about 10 minutes on 2 cores)
     python -m benchmarks.run --quick    # regional only, fewer repeats (about 3 minutes)
+    python -m benchmarks.run --only browser pages   # some parts (from earlier results: see each part's --help)
 
 Each part runs in its own process, one after another (never in parallel, so they
 do not slow each other down), and writes its rows to benchmarks/results/. This
-command gathers them, prints the table and writes latest.csv, latest.json and
-summary.md there (git-ignored). --update-readme also rewrites the figures in the
-README's Benchmarks section (between its bench markers). Speed is never asserted
+command gathers them, prints the table and writes latest.csv, latest.json,
+summary.md (the whole table) and readme.md (the short version) there
+(git-ignored). --update-readme also puts the short version into the README's
+Benchmarks section, between its bench markers. Speed is never asserted
 in the tests: this table is where it is judged.
 """
 
@@ -124,6 +126,61 @@ def _fmt(r: Row, value: float | None = None) -> str:
     return fmt(r.median if value is None else value, r.unit)
 
 
+def _find(rows: list[Row], name: str, scale: str) -> Row | None:
+    """The row with this name and scale, if it was measured."""
+    return next((r for r in rows if r.name == name and r.scale == scale and r.n), None)
+
+
+def _cell(r: Row | None, with_status: bool = True) -> str:
+    """A median for the README's short tables, flagged when it misses its target."""
+    if r is None:
+        return "-"
+    return _fmt(r) + (" (miss)" if with_status and r.status == "MISS" else "")
+
+
+def readme_markdown(rows: list[Row], m: dict, quick: bool) -> str:
+    """The README's short version: one line per page, the headline figures, what misses, and the machine."""
+    from benchmarks.common import pages_from_app
+
+    pk = m["packages"]
+    lines = [f"Latest {'quick' if quick else 'full'} run, {m['date']}, on {m['cpus']} CPUs ({m['cpu_model']}), "
+             f"{m['ram_gb']:.0f} GB RAM, load average {m['load_average'][0]:.1f} at start; Python {m['python']}, "
+             f"streamlit {pk['streamlit']}, pandas {pk['pandas']}, duckdb {pk['duckdb']}, plotly {pk['plotly']}, "
+             f"folium {pk['folium']}, {m['chromium']}. Medians; every figure with its spread is in "
+             "`benchmarks/results/summary.md`.", "",
+             "| Page | warm rerun, regional (< 300 ms) | warm rerun, national (< 1 s) | browser, fully drawn "
+             "(regional) | ratio to blank page (< 2x) | sidebar click to drawn |",
+             "|---|---|---|---|---|---|"]
+    for pg in pages_from_app():
+        t = pg.title
+        lines.append(f"| {t} | {_cell(_find(rows, f'{t} - filter change, warm', 'regional'))} | "
+                     f"{_cell(_find(rows, f'{t} - filter change, warm', 'national'))} | "
+                     f"{_cell(_find(rows, f'{t} - fully drawn', 'regional'))} | "
+                     f"{_cell(_find(rows, f'{t} - ratio to blank', 'regional'))} | "
+                     f"{_cell(_find(rows, f'{t} - sidebar click to drawn (same tab)', 'regional'))} |")
+    floor = _find(rows, "blank Streamlit page (floor)", "regional")
+    refs = [r for r in rows if r.name.startswith("reference:") and r.scale == "regional"]
+    lines += ["", f"Blank Streamlit page (the floor): {_cell(floor)}; "
+              + "; ".join(f"{r.name.removeprefix('reference: blank page + ')}: {_fmt(r)}" for r in refs) + ".", ""]
+    headline = [
+        ("First run, no database to overview drawn (< 30 s)", "no database to overview drawn (server start + build + draw)", "regional"),
+        ("`audit sample`, regional", "audit sample (CLI, whole build)", "regional"),
+        ("`audit sample --scale national`", "audit sample (CLI, whole build)", "national"),
+        ("Co-occurrence matrix, national (< 1 s)", "co-occurrence: 22 x 22 lift matrix", "national"),
+        ("LCA cohorts k = 2-8, national (< 60 s)", "LCA cohorts: k = 2-8 on 22 codes (BIC choice)", "national"),
+        ("E2SFCA gaps, every town, national (< 5 s)", "E2SFCA gaps: residential, all towns (from the database)", "national"),
+        ("Matching, national", "matching: whole round to homes (auto method)", "national"),
+        ("Planner, national", "planner: 3 new homes of 4 places, all children", "national"),
+        ("App server peak memory, national (< 2 GB)", "streamlit server peak RSS (VmHWM, browser run)", "national"),
+    ]
+    lines += ["| Also measured | median |", "|---|---|"]
+    lines += [f"| {label} | {_cell(_find(rows, name, scale))} |" for label, name, scale in headline
+              if _find(rows, name, scale)]
+    missed = misses(rows)
+    lines += ["", "Missed: " + ("none." if not missed else "; ".join(f"{r.name} ({r.scale})" for r in missed) + ".")]
+    return "\n".join(lines) + "\n"
+
+
 def update_readme(summary: str) -> bool:
     """Replace the figures between the README's bench markers (nothing else in the README is touched)."""
     text = README.read_text()
@@ -174,8 +231,10 @@ def main(argv: list[str] | None = None) -> int:
     (RESULTS / "history" / f"{stamp}.json").write_text((RESULTS / "latest.json").read_text())
     print(f"\nWrote {', '.join(str((RESULTS / f).relative_to(ROOT)) for f in ('latest.csv', 'latest.json', 'summary.md'))}"
           f" in {took / 60:.1f} min")
+    (RESULTS / "readme.md").write_text(readme_markdown(rows, m, args.quick))
     if args.update_readme:
-        print("README updated" if update_readme(summary) else "README has no bench markers; not updated")
+        updated = update_readme(readme_markdown(rows, m, args.quick))
+        print("README updated" if updated else "README has no bench markers; not updated")
     return 0
 
 
