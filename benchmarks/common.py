@@ -234,6 +234,7 @@ def _pages_in_ui() -> list[PageSpec]:
     """pages.ui.PAGES: (script, title, icon, url_path) tuples, the first being the default page."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
+    quiet_streamlit()
     from pages import ui
 
     out = []

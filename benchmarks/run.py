@@ -212,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     for label, part_args, out in plan(args.quick, scales):
         if args.only and not any(label.startswith(o) for o in args.only):
+            if (RESULTS / out).exists():  # a part not run this time keeps its last figures in the table
+                rows += read_rows(RESULTS / out)
             continue
         rows += run_part(label, part_args, RESULTS / out, log_dir)
     took = time.perf_counter() - t0
