@@ -12,9 +12,11 @@ import pytest
 
 from audit import import_needs, region, taxonomy, template
 from audit.cli import main
+from audit.paths import TAXONOMY_CSV
 from audit.problems import ImportFailed
 
-STANDARD = Path(__file__).resolve().parents[2] / "shared" / "reference" / "placements-standard-v2.json"
+# A copy of the national Placements Data Standard ships with the package (with its licence).
+STANDARD = TAXONOMY_CSV.parent / "placements-standard-v2.json"
 
 
 @pytest.fixture(scope="module")
