@@ -10,6 +10,7 @@ All counts come in already suppressed; hidden values are grey.
 from __future__ import annotations
 
 import json
+from html import escape
 
 import folium
 import geopandas as gpd
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from audit.colours import GAP, GRADE_COLOURS, NO_DATA, OKABE_ITO, SEQUENTIAL
-from audit.maps import Legend, OfflineMap, base_map, colour_for, homes_layer
+from audit.maps import FEATURE_TOOLTIP, Legend, OfflineMap, base_map, colour_for, homes_layer, point_features
 
 SHADES = {"children": "Children who need the service", "gap": "Gap score"}
 PROVIDER_COLOUR = OKABE_ITO[3]   # reddish purple: apart from the Ofsted-grade colours of homes
@@ -128,19 +129,27 @@ def providers_layer(m: folium.Map, providers: pd.DataFrame, name: str, show: boo
                     large: bool = False) -> folium.FeatureGroup:
     """Short-break providers as purple diamonds sized by weekly capacity, a shape apart from the round homes."""
     group = folium.FeatureGroup(name=name, show=show)
-    for p in providers.dropna(subset=["lat", "lon"]).itertuples(index=False):
+    located = providers.dropna(subset=["lat", "lon"])
+    tips, sides = [], []
+    for p in located.itertuples(index=False):
         ages = "any age" if pd.isna(p.min_age) and pd.isna(p.max_age) else \
             f"ages {'' if pd.isna(p.min_age) else int(p.min_age)}–{'' if pd.isna(p.max_age) else int(p.max_age)}"
-        tip = (f"<b>{p.name}</b><br>{p.type or 'short break'} · {int(p.capacity)} children a week · {ages}"
-               f"<br><small>Needs supported: {p.needs_supported or 'not stated'}</small>")
-        side = int(round(8 + 1.6 * float(np.sqrt(max(p.capacity, 0)))))
-        # A DivIcon is plain Leaflet, so no marker plugin has to be fetched from a CDN.
-        icon = folium.DivIcon(
-            html=(f'<div class="audit-provider" style="width:{side}px;height:{side}px;background:{PROVIDER_COLOUR};'
-                  f'border:1.5px solid #222;transform:rotate(45deg);opacity:.92"></div>'),
-            icon_size=(side, side), icon_anchor=(side // 2, side // 2))
-        folium.Marker((p.lat, p.lon), icon=icon,
-                      tooltip=folium.Tooltip(tip, style=f"font-size:{15 if large else 12}px")).add_to(group)
+        tips.append(f'<div style="font-size:{15 if large else 12}px"><b>{escape(str(p.name))}</b><br>'
+                    f"{p.type or 'short break'} · {int(p.capacity)} children a week · {ages}"
+                    f"<br><small>Needs supported: {escape(str(p.needs_supported or 'not stated'))}</small></div>")
+        sides.append(int(round(8 + 1.6 * float(np.sqrt(max(p.capacity, 0))))))
+
+    def diamond(feature):
+        """A DivIcon is plain Leaflet, so no marker plugin has to be fetched from a CDN."""
+        side = feature["properties"]["_s"]
+        return {"html": (f'<div class="audit-provider" style="width:{side}px;height:{side}px;'
+                         f'background:{PROVIDER_COLOUR};border:1.5px solid #222;transform:rotate(45deg);opacity:.92"></div>'),
+                "iconSize": [side, side], "iconAnchor": [side // 2, side // 2]}
+
+    if tips:
+        folium.GeoJson(point_features(located["lat"], located["lon"], tips, _s=sides), control=False,
+                       marker=folium.Marker(icon=folium.DivIcon()), style_function=diamond,
+                       on_each_feature=FEATURE_TOOLTIP).add_to(group)
     group.add_to(m)
     return group
 

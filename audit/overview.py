@@ -92,4 +92,7 @@ def map_layers(db: Database, f: Filters, viewer: Viewer = PUBLIC):
     # Zero children is a real value but reads as "none" on the map, same as hidden.
     shapes.loc[shapes["children_value"] == 0, "children_value"] = float("nan")
     homes = db.q("homes_points", la=None)
-    return shapes, homes
+    # The overview is the region's map: homes elsewhere (national data) would only weigh it down.
+    from audit.region import REGION_LAS
+
+    return shapes, homes[homes["la_code"].isin(list(REGION_LAS))]

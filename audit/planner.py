@@ -431,6 +431,7 @@ def district_rows(plan: Plan, viewer: Viewer = PUBLIC) -> Suppressed:
 def plan_map(plan: Plan, viewer: Viewer = PUBLIC, focus: str | None = None, large: bool = False):
     """Proposed homes (numbered, with their catchment) over the districts where the children to bring closer live."""
     import json
+    from html import escape
 
     import folium
 
@@ -454,12 +455,16 @@ def plan_map(plan: Plan, viewer: Viewer = PUBLIC, focus: str | None = None, larg
                    interactive=False, style_function=lambda f: {"fill": False, "color": "#111111", "weight": 2.4}).add_to(m)
     font = 16 if large else 12
     existing = folium.FeatureGroup(name="Homes with places matching can use")
-    for h in plan.before.homes[plan.before.homes["available"] > 0].itertuples(index=False):
-        folium.CircleMarker((h.lat, h.lon), radius=2.5 + 1.5 * float(np.sqrt(h.available)), color="#222222",
-                            weight=1.2, fill=True, fill_color="#ffffff", fill_opacity=0.95,
-                            tooltip=folium.Tooltip(f"<b>{h.name}</b><br>{int(h.available)} of {int(h.places)} places "
-                                                   "free for the round's children", style=f"font-size:{font}px")
-                            ).add_to(existing)
+    free = plan.before.homes[plan.before.homes["available"] > 0]
+    if len(free):
+        tips = [f'<div style="font-size:{font}px"><b>{escape(str(h.name))}</b><br>{int(h.available)} of {int(h.places)} '
+                "places free for the round's children</div>" for h in free.itertuples(index=False)]
+        radii = (2.5 + 1.5 * np.sqrt(free["available"].to_numpy(float))).round(2)
+        folium.GeoJson(maps.point_features(free["lat"], free["lon"], tips, _r=radii), control=False,
+                       marker=folium.CircleMarker(radius=3, color="#222222", weight=1.2, fill=True,
+                                                  fill_color="#ffffff", fill_opacity=0.95),
+                       style_function=lambda f: {"radius": f["properties"]["_r"]},
+                       on_each_feature=maps.FEATURE_TOOLTIP).add_to(existing)
     existing.add_to(m)
     new = folium.FeatureGroup(name="Proposed new homes")
     rows = site_rows(plan, viewer, labels=False).display
