@@ -10,7 +10,7 @@ from audit import overview, region
 from audit.db import Database
 from audit.export import to_csv_bytes
 from audit.filters import Filters
-from audit.suppress import PUBLIC, Viewer
+from audit.suppress import Viewer
 
 Extract = Callable[[Database, Filters, Viewer], pd.DataFrame]
 EXTRACTS: dict[str, tuple[str, Extract]] = {}

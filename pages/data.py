@@ -169,7 +169,7 @@ else:
     st.dataframe(ui.arrow_safe(shown), hide_index=True, width="stretch", key="rounds_table")
     with st.expander("Delete a round", icon=":material/delete:"):
         target = st.selectbox("Round to delete", list(rounds["label"]), key="del_round")
-        typed = st.text_input(f"Type the round label to confirm", key="del_confirm",
+        typed = st.text_input("Type the round label to confirm", key="del_confirm",
                               help="Deleting removes the round's children, needs and cohorts. It cannot be undone.")
         if st.button("Delete this round", type="primary", disabled=typed.strip() != target, key="del_go"):
             n = import_needs.delete_round(db, target)

@@ -193,7 +193,7 @@ def table(result: Suppressed | pd.DataFrame, name: str, hide: tuple[str, ...] = 
     df = result.display if isinstance(result, Suppressed) else result
     shown = arrow_safe(df.drop(columns=[c for c in hide if c in df.columns]))
     # Show every row of short tables: a shared screen cannot scroll inside a grid.
-    row = 46 if st.session_state.get("f_meeting") else 35
+    row = 52 if st.session_state.get("f_meeting") else 35
     height = 40 + row * len(shown) if len(shown) <= 25 else "auto"
     st.dataframe(shown, hide_index=True, width="stretch", height=height, row_height=row)
     cols = st.columns([1, 3])

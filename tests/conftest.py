@@ -73,6 +73,12 @@ def make_app(sample_db, monkeypatch):
     monkeypatch.setenv("AUDIT_DB", str(sample_db.path))
     monkeypatch.delenv("AUDIT_VIEWER_LAS", raising=False)
 
+    import streamlit as st
+
+    # Cached results are keyed by the database file's version, but start each test clean anyway.
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
     def make(page: str | None = None, state: dict | None = None, **query):
         at = AppTest.from_file(APP, default_timeout=90)
         for key, value in (state or {}).items():
@@ -84,3 +90,38 @@ def make_app(sample_db, monkeypatch):
         return at
 
     return make
+
+
+@pytest.fixture
+def app(make_app):
+    """The AppTest factory under the name the page tests use."""
+    return make_app
+
+
+# -- browser tests ------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    """Debian's chromium (Playwright cannot download its own browser here), with quiet-network flags."""
+    from tests.browser_support import CHROMIUM_ARGS
+
+    return {"executable_path": shutil.which("chromium") or "/usr/bin/chromium", "args": CHROMIUM_ARGS, "headless": True}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args():
+    """A desktop-sized window that accepts downloads."""
+    return {"viewport": {"width": 1440, "height": 1000}, "accept_downloads": True}
+
+
+@pytest.fixture(scope="module")
+def app_url(sample_db_path, tmp_path_factory):
+    """The real app served on localhost from a copy of the sample database, for one test module."""
+    from tests.browser_support import start_app
+
+    db = tmp_path_factory.mktemp("browser") / "audit.duckdb"
+    shutil.copy2(sample_db_path, db)
+    proc, url = start_app(db)
+    yield url
+    proc.terminate()
+    proc.wait(10)

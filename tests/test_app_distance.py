@@ -1,18 +1,7 @@
 """AppTest: the distance and flows page runs on the sample, follows the shared filters and suppresses small numbers."""
 
-import pytest
 
 NORFOLK = "E10000020"
-
-
-@pytest.fixture
-def app(make_app):
-    import streamlit as st
-
-    # ui.database() is a cache_resource bound to the first test's AUDIT_DB; each test has its own copy.
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    return make_app
 
 
 def open_page(make, **params):

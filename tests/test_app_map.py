@@ -1,19 +1,8 @@
 """AppTest: the provision map page runs on the sample, reads its pickers from the URL and writes them back."""
 
-import pytest
 
 NORFOLK = "E10000020"
 STRATEGY_GAP_TOWNS = {"Fakenham", "Swaffham", "East Dereham", "Downham Market", "Thetford"}
-
-
-@pytest.fixture
-def app(make_app):
-    import streamlit as st
-
-    # ui.database() is a cache_resource bound to the first test's AUDIT_DB; each test has its own copy.
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    return make_app
 
 
 def open_map(make, **params):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-import pytest
 
 NORFOLK = "E10000020"
 

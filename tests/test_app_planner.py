@@ -1,18 +1,7 @@
 """AppTest: the matching and planning page runs on the sample, reads its inputs from the URL and writes them back."""
 
-import pytest
 
 from audit import matching, planner
-
-
-@pytest.fixture
-def app(make_app):
-    import streamlit as st
-
-    # ui.database() is a cache_resource bound to the first test's AUDIT_DB; each test has its own copy.
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    return make_app
 
 
 def open_page(make, **params):

@@ -6,14 +6,9 @@ import shutil
 
 import pytest
 
-from tests.browser_support import CHROMIUM_ARGS, start_app, wait_for_app_idle
+from tests.browser_support import start_app, wait_for_app_idle
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args():
-    return {"executable_path": shutil.which("chromium") or "/usr/bin/chromium", "args": CHROMIUM_ARGS, "headless": True}
 
 
 @pytest.fixture

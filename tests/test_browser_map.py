@@ -3,37 +3,15 @@
 from __future__ import annotations
 
 import io
-import shutil
 
 import pandas as pd
 import pytest
 
-from tests.browser_support import CHROMIUM_ARGS, start_app, wait_for_app_idle
+from tests.browser_support import wait_for_app_idle
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 STRATEGY_GAP_TOWNS = {"Fakenham", "Swaffham", "East Dereham", "Downham Market", "Thetford"}
 LINK = "/map?la=Norfolk&service=short-breaks&need=SEMH"
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args():
-    return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
-
-
-@pytest.fixture(scope="session")
-def browser_context_args():
-    return {"viewport": {"width": 1440, "height": 1400}, "accept_downloads": True}
-
-
-@pytest.fixture(scope="module")
-def app_url(sample_db_path, tmp_path_factory):
-    db = tmp_path_factory.mktemp("browser_map") / "audit.duckdb"
-    shutil.copy2(sample_db_path, db)
-    proc, url = start_app(db)
-    yield url
-    proc.terminate()
-    proc.wait(10)
 
 
 def open_map(page, app_url):

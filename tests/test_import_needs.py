@@ -1,7 +1,6 @@
 """Needs-profile import: the sample re-imports cleanly, rounds replace atomically, postcodes reduce to sectors."""
 
 import re
-import shutil
 
 import duckdb
 import pandas as pd
