@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from audit import build, region
+from audit import build, overview, region
 from audit.db import Database, default_path
 from audit.export import to_csv_bytes
 from audit.filters import AGE_BANDS, Filters, from_query
@@ -93,8 +93,7 @@ def _viewer_las() -> frozenset[str]:
 
 def sidebar() -> Context:
     """Shared filters in the sidebar, read from and written back to the URL so a link reproduces a view."""
-    db = database()
-    rounds = db.q("rounds")
+    rounds = cached(overview.rounds)  # every rerun needs the list; read it once per data version
     labels = dict(zip(rounds["label"], rounds["round_id"].astype(int)))
     qp = {k: st.query_params.get(k) for k in ("round", "la", "age", "meeting")}
     if "f_notes" not in st.session_state:  # first run of this session: the URL decides the view
@@ -158,7 +157,7 @@ def style(meeting: bool) -> None:
 
 def banner() -> None:
     """Say plainly when the figures are the synthetic sample, not real children."""
-    if database().meta("sample") == "yes":
+    if cached(Database.meta, "sample") == "yes":  # read once per data version, not every rerun
         st.warning("**Synthetic sample data.** These figures are generated for demonstration and describe no real children. "
                    "Load your own audit on the Data page.", icon="⚠️")
 

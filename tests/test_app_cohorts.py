@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from audit import cohort_store
+from tests.apptest_support import qp, table_with
 
 NORFOLK = "E10000020"
 
@@ -16,15 +17,6 @@ def open_cohorts(make_app, state: dict | None = None, **query):
     at = make_app("pages/cohorts.py", state=state, **query).run()
     assert not at.exception, at.exception
     return at
-
-
-def qp(at, key):
-    v = at.query_params.get(key)
-    return v[0] if isinstance(v, list) else v
-
-
-def table_with(at, column):
-    return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
 def rid(db) -> int:

@@ -1,25 +1,12 @@
 """AppTest: the distance and flows page runs on the sample, follows the shared filters and suppresses small numbers."""
 
+from tests.apptest_support import metrics, plant_exploitation_cohort, run_page, table_with
 
 NORFOLK = "E10000020"
 
 
-def open_page(make, **params):
-    at = make("pages/distance.py", **params).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def metrics(at) -> dict:
-    return {m.label: m.value for m in at.metric}
-
-
-def table_with(at, column):
-    return next(d.value for d in at.dataframe if column in d.value.columns)
-
-
 def test_region_tiles_tables_and_downloads(app, sample_db):
-    at = open_page(app)
+    at = run_page(app, "pages/distance.py")
     n = sample_db.scalar("SELECT count(*) FROM children")
     far = sample_db.scalar("SELECT avg(CASE WHEN distance_km > 20 * 1.609344 THEN 100.0 ELSE 0 END) FROM children "
                            "WHERE distance_km IS NOT NULL")
@@ -37,14 +24,14 @@ def test_region_tiles_tables_and_downloads(app, sample_db):
 
 
 def test_la_link_shows_that_las_figures(app, sample_db):
-    at = open_page(app, la="Norfolk")
+    at = run_page(app, "pages/distance.py", la="Norfolk")
     n = sample_db.scalar("SELECT count(*) FROM children WHERE la_code = $la", {"la": NORFOLK})
     assert metrics(at)["Children"] == f"{n:,}"
     assert at.title[0].value == "Distance and flows: Norfolk"
 
 
 def test_age_band_and_meeting_mode(app, sample_db):
-    at = open_page(app, age="16-17", meeting="1")
+    at = run_page(app, "pages/distance.py", age="16-17", meeting="1")
     n = sample_db.scalar("SELECT count(*) FROM children WHERE age BETWEEN 16 AND 17")
     assert metrics(at)["Children"] == f"{n:,}"
     by_la = table_with(at, "% over 20 miles")
@@ -53,16 +40,9 @@ def test_age_band_and_meeting_mode(app, sample_db):
 
 def test_cohort_table_once_cohorts_exist(app, sample_db):
     rid = int(sample_db.q("rounds")["round_id"].iat[0])
-    with sample_db.write() as con:
-        con.execute("DELETE FROM child_cohorts")
-        con.execute("DELETE FROM cohort_names")
-        con.execute("""INSERT INTO child_cohorts SELECT round_id, la_code, child_id,
-                           CASE WHEN bool_or(code IN ('cse', 'cce') AND present) THEN 1 ELSE 2 END
-                       FROM child_needs WHERE round_id = ? GROUP BY ALL""", [rid])
-        con.execute("INSERT INTO cohort_names (round_id, cohort, name) VALUES (?, 1, 'Exploitation'), (?, 2, 'Other')",
-                    [rid, rid])
+    plant_exploitation_cohort(sample_db, rid)
     # DuckDB shares one instance per path within a process: close ours so the app opens the new file.
     sample_db.close()
-    at = open_page(app)
+    at = run_page(app, "pages/distance.py")
     cohorts = table_with(at, "Cohort")
     assert cohorts["Cohort"].tolist() == ["Exploitation", "Other", "All"]

@@ -1,23 +1,9 @@
 """AppTest: the provision map page runs on the sample, reads its pickers from the URL and writes them back."""
 
+from tests.apptest_support import metrics, plant_exploitation_cohort, qp, run_page
 
 NORFOLK = "E10000020"
 STRATEGY_GAP_TOWNS = {"Fakenham", "Swaffham", "East Dereham", "Downham Market", "Thetford"}
-
-
-def open_map(make, **params):
-    at = make("pages/map.py", **params).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def qp(at, key):
-    v = at.query_params.get(key)
-    return v[0] if isinstance(v, list) else v
-
-
-def metrics(at) -> dict:
-    return {m.label: m.value for m in at.metric}
 
 
 def gap_table(at):
@@ -25,7 +11,7 @@ def gap_table(at):
 
 
 def test_deep_link_to_norfolk_short_breaks_semh(app, sample_db):
-    at = open_map(app, la="Norfolk", service="short-breaks", need="SEMH")
+    at = run_page(app, "pages/map.py", la="Norfolk", service="short-breaks", need="SEMH")
     assert at.radio(key="map_service").value == "short-breaks"
     assert at.selectbox(key="map_need").value == "sen:SEMH"
     assert at.slider(key="map_km").value == 15
@@ -41,7 +27,7 @@ def test_deep_link_to_norfolk_short_breaks_semh(app, sample_db):
 
 
 def test_defaults_are_residential_20_miles_and_go_into_the_url(app, sample_db):
-    at = open_map(app)
+    at = run_page(app, "pages/map.py")
     assert at.radio(key="map_service").value == "residential"
     assert at.slider(key="map_km").value == 32
     assert qp(at, "service") == "residential" and qp(at, "km") == "32" and qp(at, "decay") == "gaussian"
@@ -50,7 +36,7 @@ def test_defaults_are_residential_20_miles_and_go_into_the_url(app, sample_db):
 
 
 def test_switching_service_resets_need_and_catchment(app):
-    at = open_map(app, need="cse", km="40")
+    at = run_page(app, "pages/map.py", need="cse", km="40")
     assert at.selectbox(key="map_need").value == "code:cse" and at.slider(key="map_km").value == 40
     at.radio(key="map_service").set_value("short-breaks").run()
     assert not at.exception
@@ -60,37 +46,30 @@ def test_switching_service_resets_need_and_catchment(app):
 
 
 def test_catchment_and_decay_from_the_link_change_the_method_note(app):
-    at = open_map(app, service="short-breaks", km="20", decay="step")
+    at = run_page(app, "pages/map.py", service="short-breaks", km="20", decay="step")
     assert at.slider(key="map_km").value == 20 and at.selectbox(key="map_decay").value == "step"
     assert any("20 km (12 miles)" in m.value and "counts the same anywhere" in m.value for m in at.markdown)
 
 
 def test_unknown_need_is_reported_not_fatal(app):
-    at = open_map(app, need="unicorns")
+    at = run_page(app, "pages/map.py", need="unicorns")
     assert any("unicorns" in w.value for w in at.warning)
     assert at.selectbox(key="map_need").value == ""
 
 
 def test_cohort_from_the_link_when_cohorts_exist(app, sample_db):
     rid = int(sample_db.q("rounds")["round_id"].iat[0])
-    with sample_db.write() as con:
-        con.execute("DELETE FROM child_cohorts")
-        con.execute("DELETE FROM cohort_names")
-        con.execute("""INSERT INTO child_cohorts SELECT round_id, la_code, child_id,
-                           CASE WHEN bool_or(code IN ('cse', 'cce') AND present) THEN 1 ELSE 2 END
-                       FROM child_needs WHERE round_id = ? GROUP BY ALL""", [rid])
-        con.execute("INSERT INTO cohort_names (round_id, cohort, name) VALUES (?, 1, 'Exploitation'), (?, 2, 'Other')",
-                    [rid, rid])
+    plant_exploitation_cohort(sample_db, rid)
     # DuckDB shares one instance per path within a process: close ours so the app opens the new file.
     sample_db.close()
-    at = open_map(app, need="cohort:1")
+    at = run_page(app, "pages/map.py", need="cohort:1")
     assert at.selectbox(key="map_need").value == "cohort:1"
     n = sample_db.scalar("SELECT count(*) FROM child_cohorts WHERE cohort = 1")
     assert metrics(at)["Children who need it"] == f"{n:,}"
 
 
 def test_meeting_mode_and_age_band(app, sample_db):
-    at = open_map(app, meeting="1", age="13-15")
+    at = run_page(app, "pages/map.py", meeting="1", age="13-15")
     n = sample_db.scalar("SELECT count(*) FROM children WHERE age BETWEEN 13 AND 15")
     assert metrics(at)["Children who need it"] == f"{n:,}"
     assert not gap_table(at)["Children"].isin(["1", "2", "3", "4"]).any()

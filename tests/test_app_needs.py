@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from tests.apptest_support import qp
+
 
 NORFOLK = "E10000020"
 
@@ -15,11 +17,6 @@ def open_needs(make_app, state: dict | None = None, **query):
     at = make_app("pages/needs.py", state=state, **query).run()
     assert not at.exception, at.exception
     return at
-
-
-def qp(at, key):
-    v = at.query_params.get(key)
-    return v[0] if isinstance(v, list) else v
 
 
 def metrics(at) -> list[tuple[str, str]]:

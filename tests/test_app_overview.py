@@ -2,14 +2,12 @@
 
 import pytest
 
+from tests.apptest_support import metrics
+
 
 @pytest.fixture
 def app(make_app):
     return make_app()
-
-
-def metrics(at) -> dict:
-    return {m.label: m.value for m in at.metric}
 
 
 def test_overview_shows_kpis_table_and_banner(app, sample_db):

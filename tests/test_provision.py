@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.apptest_support import plant_exploitation_cohort
+
 from audit import distance, flows, maps, maps_provision, provision
 from audit.cli import main as cli
 from audit.filters import Filters
@@ -125,18 +127,6 @@ def test_need_options_and_url_values(sample_db, round_id):
     assert provision.resolve_need("nonsense", res) is None
     with pytest.raises(ValueError):
         provision.Selection("respite")
-
-
-def plant_exploitation_cohort(db, round_id):
-    """Replace whatever cohorts were fitted with two known ones: children with CSE or CCE, and the rest."""
-    with db.write() as con:
-        con.execute("DELETE FROM child_cohorts WHERE round_id = ?", [round_id])
-        con.execute("DELETE FROM cohort_names WHERE round_id = ?", [round_id])
-        con.execute("""INSERT INTO child_cohorts SELECT round_id, la_code, child_id,
-                           CASE WHEN bool_or(code IN ('cse', 'cce') AND present) THEN 1 ELSE 2 END
-                       FROM child_needs WHERE round_id = ? GROUP BY ALL""", [round_id])
-        con.execute("INSERT INTO cohort_names (round_id, cohort, name) VALUES (?, 1, 'Exploitation'), (?, 2, 'Other')",
-                    [round_id, round_id])
 
 
 def test_cohort_selects_its_children_and_homes_meeting_its_defining_needs(sample_db, round_id):

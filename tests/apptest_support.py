@@ -1,0 +1,38 @@
+"""Small readers of an AppTest result, and a known cohort split, shared by the page tests."""
+
+from __future__ import annotations
+
+
+def run_page(make, page: str, **params):
+    """Run the app at a page with URL parameters; the page must not raise."""
+    at = make(page, **params).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def qp(at, key: str):
+    """One URL parameter as a string (AppTest may hold it as a one-item list)."""
+    v = at.query_params.get(key)
+    return v[0] if isinstance(v, list) else v
+
+
+def metrics(at) -> dict:
+    """Metric tiles as {label: value}."""
+    return {m.label: m.value for m in at.metric}
+
+
+def table_with(at, column: str):
+    """The first table on the page that has this column."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def plant_exploitation_cohort(db, round_id: int) -> None:
+    """Replace whatever cohorts were fitted with two known ones: children with CSE or CCE, and the rest."""
+    with db.write() as con:
+        con.execute("DELETE FROM child_cohorts WHERE round_id = ?", [round_id])
+        con.execute("DELETE FROM cohort_names WHERE round_id = ?", [round_id])
+        con.execute("""INSERT INTO child_cohorts SELECT round_id, la_code, child_id,
+                           CASE WHEN bool_or(code IN ('cse', 'cce') AND present) THEN 1 ELSE 2 END
+                       FROM child_needs WHERE round_id = ? GROUP BY ALL""", [round_id])
+        con.execute("INSERT INTO cohort_names (round_id, cohort, name) VALUES (?, 1, 'Exploitation'), (?, 2, 'Other')",
+                    [round_id, round_id])
