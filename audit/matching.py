@@ -56,7 +56,7 @@ from scipy.spatial import cKDTree
 from audit import geo, provision, region
 from audit.db import Database
 from audit.filters import AGE_BANDS
-from audit.suppress import PUBLIC, Suppressed, Viewer, hidden_count, suppress
+from audit.suppress import PUBLIC, Suppressed, Viewer, hidden_count, partition_counts, suppress
 
 MILE_KM = 1.609344
 CATCHMENT_KM = 20 * MILE_KM
@@ -574,14 +574,17 @@ def tiles(result: MatchResult, viewer: Viewer = PUBLIC, la: str | None = None,
     def rate(part: int, whole: int) -> str:
         return "–" if whole == 0 else ("<5" if whole < 5 and not see else f"{100 * part / whole:.0f}%")
 
+    # The parts of each split add up to the children shown, so they are suppressed together.
+    reach = partition_counts({"near": c["reach_near"], "far": c["reach_far"], "none": c["reach_none"]}, see)
+    placed = partition_counts({"near": c["placed_near"], "far": c["placed_far"], "none": c["unplaced"]}, see)
     # Short labels: a shared screen shows four tiles a row in large type. The page says which are which.
     return {
         "Children in the round": hidden_count(c["children"], see),
-        f"Within {m}": hidden_count(c["reach_near"], see),
-        "Only further away": hidden_count(c["reach_far"], see),
-        "None with a place": hidden_count(c["reach_none"], see),
-        f"Placed within {m}": hidden_count(c["placed_near"], see),
-        "No place left": hidden_count(c["unplaced"], see),
+        f"Within {m}": reach["near"],
+        "Only further away": reach["far"],
+        "None with a place": reach["none"],
+        f"Placed within {m}": placed["near"],
+        "No place left": placed["none"],
         f"Beyond {_miles_text(result, short=True)}, matched": rate(c["placed_far"] + c["unplaced"], c["children"]),
         f"Beyond {m} today": rate(c["today_far"], c["today_known"]),
     }

@@ -129,3 +129,15 @@ def hidden_count(value: float | int, viewer_may_see: bool = False) -> str:
     if not viewer_may_see and 1 <= value < THRESHOLD:
         return PRIMARY
     return f"{int(value):,}"
+
+
+def partition_counts(parts: dict[str, int], viewer_may_see: bool = False) -> dict[str, str]:
+    """Headline counts that add up to a total shown beside them, with primary and secondary suppression.
+
+    With the total on screen, one hidden part could be worked out by subtraction,
+    so the next smallest part is hidden too (shown as "c").
+    """
+    if viewer_may_see:
+        return {k: f"{int(v):,}" for k, v in parts.items()}
+    s = suppress(pd.DataFrame({"n": list(parts.values())}, index=list(parts)), ["n"], col_totals=True)
+    return {k: (v if isinstance(v, str) else f"{int(v):,}") for k, v in s.display["n"].items()}

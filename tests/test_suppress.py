@@ -46,3 +46,12 @@ def test_viewer_sees_own_la_unsuppressed_but_not_in_meeting_mode():
 
 def test_hidden_count_formats_headlines():
     assert hidden_count(3) == PRIMARY and hidden_count(3, True) == "3" and hidden_count(1234) == "1,234"
+
+
+def test_parts_of_a_shown_total_cannot_be_recovered_by_subtraction():
+    from audit.suppress import partition_counts
+
+    shown = partition_counts({"near": 556, "far": 92, "none": 2})
+    assert shown == {"near": "556", "far": "c", "none": PRIMARY}
+    assert partition_counts({"near": 556, "far": 92, "none": 2}, viewer_may_see=True)["none"] == "2"
+    assert partition_counts({"near": 10, "far": 0, "none": 7}) == {"near": "10", "far": "0", "none": "7"}
