@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -203,6 +204,10 @@ def table(result: Suppressed | pd.DataFrame, name: str, hide: tuple[str, ...] = 
 
 
 def chart(fig, data: pd.DataFrame, name: str) -> None:
-    """A plotly chart with the CSV of its (suppressed) data beside it."""
-    st.plotly_chart(fig, width="stretch", config={"displaylogo": False})
+    """A chart with the CSV of its (suppressed) data beside it."""
+    if isinstance(fig, alt.TopLevelMixin):
+        # theme=None: the house style (audit.chart_style) sets fonts for meeting mode itself.
+        st.altair_chart(fig, width="stretch", theme=None)
+    else:
+        st.plotly_chart(fig, width="stretch", config={"displaylogo": False})
     download(data, name, "Download chart data (CSV)", key=f"dl_chart_{name}")
