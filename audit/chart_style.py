@@ -19,18 +19,24 @@ def font_size(large: bool) -> int:
 
 
 def style(chart: alt.TopLevelMixin, title: str | None = None, large: bool = False,
-          height: int | None = None) -> alt.TopLevelMixin:
+          height: "int | alt.Step | None" = None, width: "str | int | alt.Step" = "container",
+          subtitle: str | None = None) -> alt.TopLevelMixin:
     """Apply the house style to a finished chart (titles, fonts, no border, stretch to the column)."""
     size = font_size(large)
-    props: dict = {"width": "container"}
-    if title:
-        props["title"] = alt.TitleParams(title, anchor="start", fontSize=size + 2, fontWeight="bold")
-    if height:
+    # A concatenated chart has no width of its own: its parts set theirs.
+    concat = isinstance(chart, (alt.VConcatChart, alt.HConcatChart))
+    props: dict = {} if concat else {"width": width}
+    if title or subtitle:
+        props["title"] = alt.TitleParams(title or "", subtitle=subtitle or alt.Undefined, anchor="start",
+                                         fontSize=size + 2, fontWeight="bold", subtitleFontSize=size,
+                                         subtitleColor="#333333")
+    if height is not None and not concat:
         props["height"] = height
     return (chart.properties(**props)
             .configure(font=FONT)
             .configure_axis(labelFontSize=size, titleFontSize=size, labelLimit=420, titleFontWeight="normal")
-            .configure_legend(labelFontSize=size, titleFontSize=size, orient="bottom", labelLimit=420)
+            .configure_legend(labelFontSize=size, titleFontSize=size, orient="bottom", labelLimit=420,
+                              gradientLength=260)
             .configure_header(labelFontSize=size, titleFontSize=size)
             .configure_text(fontSize=size)
             .configure_view(stroke=None))

@@ -1,13 +1,13 @@
 """The needs page's charts, built from the database in one call each so the page can cache whole figures.
 
-Building a plotly figure trait by trait costs 50-150 ms, far more than the
-statistics behind it; a cached figure comes back in a fraction of that, which
-keeps the page's reruns after a filter change well inside 300 ms.
+Building a chart and serialising its data costs more than the statistics
+behind it; a cached chart comes back in a fraction of that, which keeps the
+page's reruns after a filter change well inside 300 ms.
 """
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
+import altair as alt
 
 from audit import cooccur, needs_view, region
 from audit import figures_needs as fn
@@ -17,7 +17,7 @@ from audit.suppress import PUBLIC, Viewer
 
 
 def prevalence(db: Database, sel: Selection, viewer: Viewer = PUBLIC, level: str = "categories",
-               compare: bool = False, large: bool = False) -> go.Figure:
+               compare: bool = False, large: bool = False) -> alt.TopLevelMixin:
     """Share of children with each need, with Nuffield's markers; beside the region's when comparing."""
     reference = cooccur.NUFFIELD_PREVALENCE if level == "categories" else needs_view.NUFFIELD_CODE_PREVALENCE
     prev = needs_view.prevalence_table(db, sel, viewer, level)
@@ -30,7 +30,7 @@ def prevalence(db: Database, sel: Selection, viewer: Viewer = PUBLIC, level: str
 
 
 def needs_per_child(db: Database, sel: Selection, viewer: Viewer = PUBLIC, large: bool = False,
-                    title: str = "How many need categories each child has") -> go.Figure:
+                    title: str = "How many need categories each child has") -> alt.TopLevelMixin:
     """Children by number of need categories, with the mean and Nuffield's mean marked."""
     dist = needs_view.needs_per_child_table(db, sel, viewer)
     data = dist.display.rename(columns={"Need categories": "n_needs", "Children": "children"})
@@ -38,7 +38,7 @@ def needs_per_child(db: Database, sel: Selection, viewer: Viewer = PUBLIC, large
 
 
 def cooccurrence(db: Database, sel: Selection, viewer: Viewer = PUBLIC, level: str = "categories",
-                 measure: str = "count", large: bool = False, title: str | None = None) -> go.Figure:
+                 measure: str = "count", large: bool = False, title: str | None = None) -> alt.TopLevelMixin:
     """The co-occurrence heatmap in one measure, significant pairs starred, small cells '<5'."""
     matrix = needs_view.cooccurrence_table(db, sel, viewer, level, measure)
     pairs = needs_view.pair_table(db, sel, viewer, level)
@@ -47,7 +47,7 @@ def cooccurrence(db: Database, sel: Selection, viewer: Viewer = PUBLIC, level: s
 
 
 def combinations(db: Database, sel: Selection, viewer: Viewer = PUBLIC, large: bool = False,
-                 title: str = "Most common combinations of needs") -> go.Figure | None:
+                 title: str = "Most common combinations of needs") -> alt.TopLevelMixin | None:
     """UpSet chart of the most common category combinations that can be shown (None when none can)."""
     combos = needs_view.combinations_table(db, sel, viewer, "categories")
     shown = needs_view.combinations_for_figure(combos)[~combos.mask["Children"].to_numpy()]

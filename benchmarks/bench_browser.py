@@ -4,7 +4,7 @@ Headless Debian chromium (/usr/bin/chromium) driven by Playwright opens every pa
 in app.py's PAGES on a running `streamlit run app.py`, and a one-line blank
 Streamlit app on a second server in the same run, interleaved so both see the
 same machine load. "Fully drawn" means: the script has finished (stApp's
-data-test-script-state is notRunning), the page title is there, every plotly
+data-test-script-state is notRunning), the page title is there, every Vega-Lite
 chart has drawn its SVG and every map has drawn its Leaflet polygons; and, after
 the first load of a page, at least as many charts, maps and tables as that first
 load drew. (A Leaflet GeoJSON layer adds all its polygons at once, so a map with
@@ -44,18 +44,14 @@ TIMEOUT_MS = int(os.environ.get("BENCH_BROWSER_TIMEOUT_S", "120")) * 1000
 # A page's first load in a fresh server may fit models (cohorts at national scale take minutes).
 FIRST_LOAD_TIMEOUT_MS = max(TIMEOUT_MS, 900_000)
 # The floor, and references that say what one part of a page costs by itself on this
-# machine: ?with=plotly a three-bar plotly chart, vega the same bars in Vega-Lite
-# (st.bar_chart), table a 20-row st.dataframe, map an offline folium map with one
+# machine: ?with=vega a three-bar Vega-Lite chart (st.bar_chart), table a 20-row st.dataframe, map an offline folium map with one
 # polygon, shell the app's sidebar (four filters) without any page content.
 BLANK_APP = '''import streamlit as st
 
 st.set_page_config(page_title="Blank", layout="wide")
 st.title("Blank page")
 what = st.query_params.get("with")
-if what == "plotly":
-    import plotly.graph_objects as go
-    st.plotly_chart(go.Figure(go.Bar(x=["a", "b", "c"], y=[1, 3, 2])))
-elif what == "vega":
+if what == "vega":
     import pandas as pd
     st.bar_chart(pd.DataFrame({"x": ["a", "b", "c"], "y": [1, 3, 2]}), x="x", y="y")
 elif what == "table":
@@ -78,8 +74,7 @@ elif what == "shell":
 '''
 REFERENCES = {"shell": ("blank page + the app's sidebar filters", {}),
               "table": ("blank page + one 20-row table", {"tables": 1}),
-              "plotly": ("blank page + one small plotly chart", {"plots": 1}),
-              "vega": ("blank page + the same chart in Vega-Lite", {"vega": 1}),
+              "vega": ("blank page + one small Vega-Lite chart", {"vega": 1}),
               "map": ("blank page + one offline folium map, one polygon", {"maps": 1})}
 
 
@@ -88,7 +83,6 @@ REFERENCES = {"shell": ("blank page + the app's sidebar filters", {}),
 SURVEY_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
   const q = (sel, root = document) => Array.from(root.querySelectorAll(sel));
-  const plots = q('[data-testid="stPlotlyChart"]');
   const tables = q('[data-testid="stDataFrame"]');
   const vega = q('[data-testid="stVegaLiteChart"]');
   const frames = q('iframe[title*="st_folium"]');
@@ -104,8 +98,6 @@ SURVEY_JS = """() => {
     state: app ? app.getAttribute('data-test-script-state') : null,
     h1: q('h1').length,
     elements: q('[data-testid="stMain"] [data-testid="stElementContainer"]').length,
-    plots: plots.length,
-    plots_drawn: plots.filter(p => p.querySelector('svg.main-svg')).length,
     maps: maps.length,
     map_paths: maps.reduce((a, b) => a + Math.max(b, 0), 0),
     map_kb: Math.round(map_kb),
@@ -125,14 +117,13 @@ DRAWN_JS = """(expect) => {
     window.__scriptDoneAt = performance.now();
   if (s.state === 'notRunning' && s.errors > 0) return true;  // failed: wait_drawn reports it
   const ok = s.state === 'notRunning' && s.h1 >= 1
-    && s.plots_drawn === s.plots && s.maps_drawn === s.maps && s.vega_drawn === s.vega
-    && s.vega >= (expect.vega || 0)
-    && s.plots >= expect.plots && s.maps >= expect.maps && s.tables >= expect.tables;
+    && s.maps_drawn === s.maps && s.vega_drawn === s.vega
+    && s.vega >= expect.vega && s.maps >= expect.maps && s.tables >= expect.tables;
   if (ok && window.__drawnAt === undefined) window.__drawnAt = performance.now();
   return ok;
 }""" % SURVEY_JS
 
-NOTHING_EXPECTED = {"plots": 0, "maps": 0, "tables": 0}
+NOTHING_EXPECTED = {"vega": 0, "maps": 0, "tables": 0}
 
 
 def free_port() -> int:
@@ -253,7 +244,7 @@ NAV_DRAWN_JS = """(expect) => window.__ran && (%s)(expect) && !document.querySel
 def sidebar_navigation(context, base: str, pages: list[PageSpec], expect: dict, repeat: int) -> dict[str, list[float]]:
     """ms from a click on a page's sidebar link to that page fully drawn, in one tab (what a meeting sees).
 
-    The tab has already loaded Streamlit, plotly and the map component, so this is
+    The tab has already loaded Streamlit, Vega-Lite and the map component, so this is
     the page's own cost; each page is reached from the page before it in the list.
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout

@@ -91,7 +91,7 @@ class PageRunner:
     def counts(self) -> dict:
         """What the page drew, so a reader can see what a time covers."""
         tree = self.at
-        return {"plotly_charts": len(tree.get("plotly_chart")), "dataframes": len(tree.dataframe),
+        return {"charts": len(tree.get("vega_lite_chart")), "dataframes": len(tree.dataframe),
                 "components": len(tree.get("iframe")) + len(tree.get("component_instance")),
                 "metrics": len(tree.metric)}
 
@@ -191,7 +191,7 @@ def run(scale: str, repeat: int, profile: bool = False, only: list[str] | None =
     quiet_streamlit()
     keep_navigation_in_charge()
     pages = [p for p in pages_from_app() if not only or Path(p.script).stem in only]
-    # One untimed pass so that module imports (pandas, plotly, folium...) are not billed to the first page.
+    # One untimed pass so that module imports (pandas, altair, folium...) are not billed to the first page.
     PageRunner(pages[0]).run()
     rows = [Row("page", "AppTest floor (blank script rerun)", scale, "ms", floor(repeat))]
     fresh = views()

@@ -71,7 +71,7 @@ def bench(scale: str, repeat: int) -> list[Row]:
     os.environ["AUDIT_DB"] = str(ensure_db(scale))
     os.environ.pop("AUDIT_VIEWER_LAS", None)
     keep_navigation_in_charge()
-    Session().run()  # imports (pandas, plotly, stepmix...) are not billed to the first cold run
+    Session().run()  # imports (pandas, altair, stepmix...) are not billed to the first cold run
     target = TARGET_MS[scale]
     rows = [Row("needs page", "AppTest floor (blank script rerun)", scale, "ms", floor(repeat))]
 
@@ -80,9 +80,9 @@ def bench(scale: str, repeat: int) -> list[Row]:
         forget_everything()
         s = Session()
         cold.append(s.run())
-    charts = len(s.at.get("plotly_chart"))
+    charts = len(s.at.get("vega_lite_chart"))
     rows.append(Row("needs page", "cold: caches cleared, new session", scale, "ms", cold,
-                    note=f"{charts} plotly charts, {len(s.at.metric)} tiles"))
+                    note=f"{charts} charts, {len(s.at.metric)} tiles"))
     rows.append(Row("needs page", "warm rerun, same view", scale, "ms", [s.run() for _ in range(repeat)], target))
 
     new = [s.set("needs_measure", m).run() for m in ("lift", "phi", "row_pct")]

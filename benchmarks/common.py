@@ -26,7 +26,7 @@ APP = ROOT / "app.py"
 RESULTS = ROOT / "benchmarks" / "results"
 DB_DIR = RESULTS / "db"
 SCALES = ("regional", "national")
-PACKAGES = ("streamlit", "pandas", "numpy", "duckdb", "plotly", "folium", "streamlit-folium", "geopandas",
+PACKAGES = ("streamlit", "pandas", "numpy", "duckdb", "altair", "folium", "streamlit-folium", "geopandas",
             "shapely", "scikit-learn", "stepmix", "scipy", "playwright")
 
 # Issue 6's targets, in ms (times) or MB (memory); a row with no target is reported for information.

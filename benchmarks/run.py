@@ -104,7 +104,7 @@ def summary_markdown(rows: list[Row], m: dict, quick: bool, took_s: float) -> st
     lines = [f"Measured {m['date']} ({'quick run' if quick else 'full run'}, {took_s / 60:.1f} min) on "
              f"{m['cpus']} CPUs ({m['cpu_model']}), {m['ram_gb']:.0f} GB RAM; load average at start "
              f"{m['load_average'][0]:.2f}. Python {m['python']}, streamlit {pk['streamlit']}, pandas {pk['pandas']}, "
-             f"duckdb {pk['duckdb']}, plotly {pk['plotly']}, folium {pk['folium']}, streamlit-folium "
+             f"duckdb {pk['duckdb']}, altair {pk['altair']}, folium {pk['folium']}, streamlit-folium "
              f"{pk['streamlit-folium']}, {m['chromium']}.",
              "",
              "Medians over repeated runs; spread is the IQR (4+ runs) or the range. Page times are AppTest runs of "
@@ -145,7 +145,7 @@ def readme_markdown(rows: list[Row], m: dict, quick: bool) -> str:
     pk = m["packages"]
     lines = [f"Latest {'quick' if quick else 'full'} run, {m['date']}, on {m['cpus']} CPUs ({m['cpu_model']}), "
              f"{m['ram_gb']:.0f} GB RAM, load average {m['load_average'][0]:.1f} at start; Python {m['python']}, "
-             f"streamlit {pk['streamlit']}, pandas {pk['pandas']}, duckdb {pk['duckdb']}, plotly {pk['plotly']}, "
+             f"streamlit {pk['streamlit']}, pandas {pk['pandas']}, duckdb {pk['duckdb']}, altair {pk['altair']}, "
              f"folium {pk['folium']}, {m['chromium']}. Medians; every figure with its spread is in "
              "`benchmarks/results/summary.md`.", "",
              "| Page | warm rerun, regional (< 300 ms) | warm rerun, national (< 1 s) | browser, fully drawn "

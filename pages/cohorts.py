@@ -107,7 +107,7 @@ left, right = st.columns([1.3, 1], gap="large")
 with left:
     st.subheader("How many cohorts")
     bic = ui.cached(cohort_store.bic_table, round_id)
-    ui.chart(fn.bic_curve(bic, best, large=large, title="BIC for each number of cohorts (lower is better)"),
+    ui.chart(fn.bic_curve(bic, best, large=large, title="BIC (lower is better)"),
              bic, "cohort_bic")
     st.caption("BIC weighs how well the cohorts describe the children against how many cohorts it takes; the lowest "
                "point is the best balance. " + ("k-modes has no BIC of its own, so it uses the same number unless you "

@@ -42,11 +42,11 @@ else:
 st.subheader("Where each LA's children are placed")
 flows_s = ui.cached(distance.flow_matrix, ctx.filters, ctx.viewer)
 named = distance.flow_table(flows_s)
-ui.chart(figures_flows.sankey_figure(flows_s.numeric.fillna(0).astype(int), large=ctx.meeting),
+ui.chart(figures_flows.flow_matrix_chart(flows_s.display, flows_s.numeric, large=ctx.meeting, title=None),
          named.display, "flows")
-st.caption("Rows are the LA responsible for the child, columns the LA where the child lives now. "
-           "Flows of fewer than 5 children, and flows hidden so that totals cannot reveal them, "
-           "are left out of the diagram.")
+st.caption("Rows are the LA responsible for the child, columns the LA where the child lives now; outlined cells are "
+           "children placed in their own LA. Grey cells are flows of fewer than 5 children (\"<5\"), or flows "
+           "hidden so that totals cannot reveal them (\"c\").")
 ui.table(named, "flows_matrix")
 
 st.subheader("Who uses each LA's children's home places")

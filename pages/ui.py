@@ -205,9 +205,8 @@ def table(result: Suppressed | pd.DataFrame, name: str, hide: tuple[str, ...] = 
 
 def chart(fig, data: pd.DataFrame, name: str) -> None:
     """A chart with the CSV of its (suppressed) data beside it."""
-    if isinstance(fig, alt.TopLevelMixin):
-        # theme=None: the house style (audit.chart_style) sets fonts for meeting mode itself.
-        st.altair_chart(fig, width="stretch", theme=None)
-    else:
-        st.plotly_chart(fig, width="stretch", config={"displaylogo": False})
+    # theme=None: the house style (audit.chart_style) sets fonts for meeting mode itself. A concatenated
+    # chart (the UpSet chart) sizes its parts by their steps; stretching it would blow up a short one.
+    concat = isinstance(fig, (alt.VConcatChart, alt.HConcatChart))
+    st.altair_chart(fig, width="content" if concat else "stretch", theme=None)
     download(data, name, "Download chart data (CSV)", key=f"dl_chart_{name}")

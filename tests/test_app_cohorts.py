@@ -28,7 +28,7 @@ def test_stored_cohorts_are_shown_with_bic_stability_and_tables(make_app, sample
     stored = cohort_store.stored(sample_db, rid(sample_db))
     assert any("stored cohorts for this round" in s.value for s in at.success)
     assert at.selectbox(key="cohort_k").value == 0 and at.radio(key="cohort_method").value == "lca"
-    assert len(at.get("plotly_chart")) == 2  # BIC curve and profile heatmap
+    assert len(at.get("vega_lite_chart")) == 2  # BIC curve and profile heatmap
     stab = next(m for m in at.metric if m.label.startswith("Stability"))
     assert float(stab.value) >= 0.8
     assert any("adjusted Rand index" in m.value for m in at.markdown)

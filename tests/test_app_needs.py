@@ -24,7 +24,7 @@ def metrics(at) -> list[tuple[str, str]]:
 
 
 def charts(at) -> int:
-    return len(at.get("plotly_chart"))
+    return len(at.get("vega_lite_chart"))
 
 
 def downloads(at) -> list[str]:
@@ -83,7 +83,7 @@ def test_changing_the_measure_rewrites_the_url(make_app):
     at.get("button_group")[0].set_value("phi").run()
     assert not at.exception
     assert qp(at, "measure") == "phi"
-    assert any("phi" in (getattr(c.proto, "spec", "") or "") for c in at.get("plotly_chart"))
+    assert any("phi" in (getattr(c.proto, "spec", "") or "") for c in at.get("vega_lite_chart"))
 
 
 def test_small_view_in_meeting_mode_shows_no_small_counts(make_app, sample_db):

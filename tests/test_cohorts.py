@@ -228,16 +228,21 @@ def test_cohort_figures(planted, search):
 
     X, _ = planted
     fig = fn.bic_curve(search.table, search.k)
-    assert list(fig.data[1].x) == [3]
-    assert fig.data[1].y[0] == pytest.approx(search.table["bic"].min())
+    star = fig.layer[2].data
+    assert list(star["k"]) == [3]
+    assert star["bic"].iat[0] == pytest.approx(search.table["bic"].min())
+    assert "3 cohorts (lowest BIC)" in fig.layer[3].data["label"].tolist()
     prof = ch.profiles(X, search.best.labels)
     names = ch.name_cohorts(prof, co.prevalence(X))
     heat = fn.cohort_profile_heatmap(prof, names, overall=co.prevalence(X))
-    assert list(heat.data[0].y)[-1] == "All children"
-    assert list(heat.data[0].y)[0].startswith("1. " + names[1])
-    z = np.array(heat.data[0].z, dtype=float)
-    assert z[0] == pytest.approx(prof.loc[1].to_numpy() * 100)
-    assert z[-1] == pytest.approx(co.prevalence(X)["pct"].to_numpy())
+    rows = list(dict.fromkeys(heat.data["row"]))
+    assert rows[-1] == "All children"
+    assert rows[0].startswith("1. " + names[1])
+    z = heat.data.pivot(index="row", columns="col", values="z").reindex(index=rows,
+                                                                     columns=list(dict.fromkeys(heat.data["col"])))
+    assert z.iloc[0].to_numpy(dtype=float) == pytest.approx(prof.loc[1].to_numpy() * 100)
+    assert z.iloc[-1].to_numpy(dtype=float) == pytest.approx(co.prevalence(X)["pct"].to_numpy())
+    assert heat.to_dict()["layer"][0]["encoding"]["y"]["sort"] == rows
 
 
 def test_fits_pickle_for_caching_and_posteriors_agree_with_labels(planted, search):

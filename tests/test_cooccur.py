@@ -181,6 +181,11 @@ def test_matrix_agrees_with_brute_force(rows):
 from audit import figures_needs as fn  # noqa: E402
 
 
+def _layer(chart, mark: str):
+    """The first layer of a chart drawn with this mark (charts are Altair layers)."""
+    return next(l for l in chart.layer if (l.mark if isinstance(l.mark, str) else l.mark.type) == mark)
+
+
 def test_prevalence_bar_draws_suppressed_counts_as_labels_and_marks_nuffield():
     prev = pd.DataFrame({
         "need": ["risk_to_others", "disability", "out_of_education"],
@@ -188,16 +193,28 @@ def test_prevalence_bar_draws_suppressed_counts_as_labels_and_marks_nuffield():
         "pct": [80.0, np.nan, 24.0],
     })
     fig = fn.prevalence_bar(prev)
-    bars = fig.data[0]
-    by_label = dict(zip(bars.y, zip(bars.x, bars.text)))
-    assert by_label["Disability"][1] == "<5"
-    assert by_label["Disability"][0] < 5  # a stub, not a number pretending to be 5
-    assert by_label["Risk to others"] == (80.0, "80% (40)")
-    ref = fig.data[-1]
-    marks = dict(zip(ref.y, ref.x))
-    assert marks == {"Risk to others": 69.2, "Disability": 33.7}  # out of education has no published figure
-    # largest share drawn at the top
-    assert list(fig.layout.yaxis.categoryarray)[-1] == "Risk to others"
+    bars = fig.data.set_index("label")
+    assert bars.at["Disability", "text"] == "<5"
+    assert bars.at["Disability", "length"] < 5 and np.isnan(bars.at["Disability", "pct"])  # a stub, not a number
+    assert bars.at["Disability", "colour"] == fn.HIDDEN
+    assert (bars.at["Risk to others", "length"], bars.at["Risk to others", "text"]) == (80.0, "80% (40)")
+    ref = _layer(fig, "point").data
+    assert dict(zip(ref["label"], ref["pct"])) == {"Risk to others": 69.2, "Disability": 33.7}  # no published figure for out of education
+    # largest share drawn at the top, the hidden one at the bottom
+    spec = fig.to_dict()  # valid Vega-Lite, and the hidden share is not in what the browser receives
+    assert spec["layer"][0]["encoding"]["y"]["sort"] == ["Risk to others", "Out of education", "Disability"]
+    rows = next(iter(spec["datasets"].values()))
+    assert [r["pct"] for r in rows if r["label"] == "Disability"] == [None]
+
+
+def test_prevalence_bar_compares_with_the_region_side_by_side():
+    prev = pd.DataFrame({"need": ["risk_to_others", "self_harm"], "n": [40, 10], "pct": [80.0, 20.0]})
+    region = pd.DataFrame({"need": ["risk_to_others", "self_harm"], "n": [400, "<5"], "pct": [50.0, np.nan]})
+    fig = fn.prevalence_bar(prev, compare=region, names=("Norfolk", "Whole region"))
+    d = fig.data.set_index(["series", "label"])
+    assert d.at[("Whole region", "Risk to others"), "text"] == "50%"
+    assert d.at[("Whole region", "Self-harm"), "text"] == "<5"
+    assert fig.to_dict()["layer"][0]["encoding"]["yOffset"]["field"] == "series"
 
 
 def test_heatmap_stars_significant_pairs_and_keeps_suppression_marks(small):
@@ -207,31 +224,36 @@ def test_heatmap_stars_significant_pairs_and_keeps_suppression_marks(small):
     m = co.cooccurrence(X, "count").astype(object)
     m.loc["A", "C"] = "<5"
     fig = fn.cooccurrence_heatmap(m, "count", tests)
-    text = np.array(fig.data[0].text)
-    assert text[0, 1] == "80*" and text[1, 0] == "80*"
-    assert text[0, 2].startswith("<5")
-    assert np.isnan(np.array(fig.data[0].z, dtype=float)[0, 2])
+    cells = fig.data.set_index(["a", "b"])
+    assert cells.at[("A", "B"), "text"] == "80*" and cells.at[("B", "A"), "text"] == "80*"
+    assert cells.at[("A", "C"), "text"].startswith("<5")
+    assert cells.at[("A", "C"), "z"] is None or np.isnan(cells.at[("A", "C"), "z"])
     sig = set(map(tuple, tests.loc[tests["significant"], ["a", "b"]].to_numpy()))
-    needs = list(m.columns)
-    starred = {(needs[i], needs[j]) for i in range(3) for j in range(3) if str(text[i, j]).endswith("*")}
+    starred = {k for k, t in cells["text"].items() if str(t).endswith("*")}
     assert starred == sig | {(b, a) for a, b in sig}
+    assert "Benjamini-Hochberg" in fig.to_dict()["title"]["subtitle"]
 
 
 def test_lift_heatmap_is_on_log_scale(small):
     fig = fn.cooccurrence_heatmap(co.cooccurrence(small, "lift"), "lift")
-    z = np.array(fig.data[0].z, dtype=float)
-    assert z[0, 1] == pytest.approx(np.log2(4 / 3))
-    assert fig.data[0].zmid == 0
+    cells = fig.data.set_index(["a", "b"])
+    assert cells.at[("A", "B"), "z"] == pytest.approx(np.log2(4 / 3))
+    scale = fig.to_dict()["layer"][0]["encoding"]["color"]["scale"]
+    assert scale["domainMid"] == 0 and scale["domain"][0] == -scale["domain"][1]
 
 
 def test_upset_dots_match_combinations(small):
     combos = co.combinations(small, top=None).astype(object)
     combos.loc[combos["children"] == 1, "children"] = "<5"
     fig = fn.upset_chart(combos)
-    bars = fig.data[0]
-    assert list(bars.text[:2]) == ["4", "2"] and list(bars.text[2:]) == ["<5"] * 4
-    dark = fig.data[2:]  # one trace per non-empty combination
-    drawn = sorted(tuple(sorted(t.y)) for t in dark)
+    bars = fig.vconcat[0].data
+    assert list(bars["text"][:2]) == ["4", "2"] and list(bars["text"][2:]) == ["<5"] * 4
+    dots = fig.vconcat[1].layer[0].data
+    drawn = sorted(tuple(sorted(g.loc[g["on"], "need"])) for _, g in dots.groupby("i") if g["on"].any())
     expected = sorted(tuple(sorted(co.label_of(n) for n in c)) for c in combos["combination"] if c)
     assert drawn == expected
-    assert set(dark[0].x) == {0}  # first combination sits under the first bar
+    first = set(dots.loc[dots["on"] & (dots["i"] == 0), "need"])
+    assert first == {co.label_of(n) for n in combos["combination"].iloc[0]}  # under the first bar
+    links = fig.vconcat[1].layer[1].data
+    assert set(links["i"]) == {i for i, c in enumerate(combos["combination"]) if c}
+    fig.to_dict()

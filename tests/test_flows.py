@@ -1,12 +1,10 @@
 """Distance and flow measures on a tiny hand-counted example, and the figures built from them."""
 
-import math
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from audit.figures_flows import distance_histogram, local_use_figure, sankey_figure
+from audit.figures_flows import distance_bands_figure, flow_matrix_chart, local_use_figure
 from audit.flows import OUTSIDE_REGION, TWENTY_MILES_KM, UNKNOWN, distance_summary, flow_matrix, local_place_use
 
 NORFOLK, SUFFOLK, ESSEX = "E10000020", "E10000029", "E10000012"
@@ -94,28 +92,37 @@ def test_local_place_use_matches_hand_counts():
     assert use.loc[ESSEX, cols].tolist() == [2, 0, 0, 0, 0, 2]
 
 
-def test_sankey_carries_every_child_once():
-    fig = sankey_figure(flow_matrix(CHILDREN))
-    sk = fig.data[0]
-    assert sum(sk.link.value) == len(CHILDREN)
-    assert len(sk.link.value) == 7  # non-zero cells in the hand-counted matrix
-    assert "Norfolk" in sk.node.label and OUTSIDE_REGION in sk.node.label
-    assert len(set(sk.node.color)) >= 5  # LAs and the outside/unknown greys are told apart
+def test_flow_chart_carries_every_child_once_and_shows_hidden_cells_as_marks():
+    m = flow_matrix(CHILDREN)
+    fig = flow_matrix_chart(m, m.astype(float))
+    cells = fig.data
+    assert cells["children"].sum() == len(CHILDREN)
+    assert len(cells) == m.size and cells["own"].sum() == 2  # Norfolk and Suffolk placed some of their own
+    assert "Norfolk" in set(cells["home"]) and OUTSIDE_REGION in set(cells["placed"])
+    shown = m.astype(object).where(m != 1, "<5")
+    hidden = m.astype(float).where(m != 1)
+    fig = flow_matrix_chart(shown, hidden)
+    marks = fig.data[fig.data["hidden"]]
+    assert len(marks) == int((m == 1).to_numpy().sum()) and set(marks["text"]) == {"<5"}
+    assert marks["children"].isna().all()  # the browser never receives the hidden number
+    fig.to_dict()
 
 
-def test_distance_histogram_counts_known_distances_and_marks_twenty_miles():
-    fig = distance_histogram(CHILDREN, color="la_code", max_km=90)
-    assert sum(len(t.x) for t in fig.data) == 8
-    assert {t.name for t in fig.data} == {"Norfolk", "Suffolk", "Essex"}
-    assert max(max(t.x) for t in fig.data) <= 90 + 2.5  # 100 km piles into the last bar
-    assert any(math.isclose(s.x0, TWENTY_MILES_KM) for s in fig.layout.shapes)
-    assert "1 over 90 km" in fig.layout.xaxis.title.text
+def test_distance_bands_leave_hidden_counts_out():
+    bands = pd.DataFrame({"LA": ["Norfolk", "Suffolk"], "Under 10 miles": [12.0, np.nan], "10-20 miles": [6.0, 7.0]})
+    fig = distance_bands_figure(bands, ["Under 10 miles", "10-20 miles"])
+    assert len(fig.data) == 3 and fig.data["value"].sum() == 25
+    assert fig.to_dict()["encoding"]["color"]["scale"]["domain"] == ["Under 10 miles", "10-20 miles"]
 
 
 def test_meeting_mode_uses_larger_text():
     use = local_place_use(OCCUPANCY, HOMES)
-    assert local_use_figure(use, large=True).layout.font.size > local_use_figure(use).layout.font.size
-    assert sankey_figure(flow_matrix(CHILDREN), large=True).layout.font.size >= 20
+    def label_size(fig) -> int:
+        return fig.to_dict()["config"]["axis"]["labelFontSize"]
+
+    assert label_size(local_use_figure(use, large=True)) > label_size(local_use_figure(use))
+    m = flow_matrix(CHILDREN)
+    assert label_size(flow_matrix_chart(m, m.astype(float), large=True)) >= 20
     bars = local_use_figure(use)
-    assert [t.name for t in bars.data][0] == "Own LA's children"
-    assert sum(sum(t.x) for t in bars.data) == use["places"].sum()  # used + vacant = places here
+    assert bars.to_dict()["encoding"]["color"]["scale"]["domain"][0] == "Own LA's children"
+    assert bars.data["value"].sum() == use["places"].sum()  # used + vacant = places here
