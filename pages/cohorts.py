@@ -102,76 +102,91 @@ else:
         _with_progress("Storing cohorts…", lambda p: cohort_store.fit_and_store(db, round_id, method, k, progress=p))
         st.rerun()
 
-# -- choosing k ----------------------------------------------------------------------
-left, right = st.columns([1.3, 1], gap="large")
-with left:
-    st.subheader("How many cohorts")
-    bic = ui.cached(cohort_store.bic_table, round_id)
-    ui.chart(fn.bic_curve(bic, best, large=large, title="BIC (lower is better)"),
-             bic, "cohort_bic")
-    st.caption("BIC weighs how well the cohorts describe the children against how many cohorts it takes; the lowest "
-               "point is the best balance. " + ("k-modes has no BIC of its own, so it uses the same number unless you "
-                                                "choose another." if method == "kmodes" else ""))
-with right:
-    st.subheader("How stable the cohorts are")
-    if not cohort_store.is_stability_known(db, round_id, method, k):
-        _with_progress(f"Refitting on {cohort_store.N_BOOT} resampled audits…",
-                       lambda p: cohort_store.stability(db, round_id, method, k, progress=p))
-    stab = cohort_store.stability(db, round_id, method, k)
-    verdict, words = cohort_store.stability_words(stab)
-    st.metric("Stability (mean ARI)", f"{stab['mean_ari']:.2f}", verdict, delta_color="off", delta_arrow="off")
-    st.markdown(words)
+BREAKDOWNS = {"By LA": "la", "By age band": "age_band", "By sex": "sex"}
+VIEWS = ["What each cohort needs", "Each cohort", "How many cohorts", "Compared with Nuffield"]
 
-# -- profiles --------------------------------------------------------------------
-st.subheader("What each cohort's children need")
-profile = ui.cached(cohort_store.profile_table, round_id, method, k, level)
-sizes = ui.cached(cohort_store.cohort_sizes, round_id, method, k)
-overall = ui.cached(needs_view.prevalence_table, needs_view.Selection(ctx.filters.with_(la=None, age_band=None)),
-                    ctx.viewer, level)
-fig = fn.cohort_profile_heatmap(profile.display, names=a.names, overall=needs_view.for_figure(overall),
-                                sizes=sizes, large=large)
-ui.chart(fig, cohort_store.profile_csv(profile, a.names, sizes), f"cohort_profiles_{method}_{k}_{level}")
-st.caption("% of each cohort's children with each need, across the whole region; the last row is all children. "
-           "Cohorts are named after the needs that are much more common in them than overall." +
-           (" " + LEGEND if profile.any else ""))
 
-# -- names -------------------------------------------------------------------------
-with st.expander("Rename the cohorts", expanded=False):
-    if not a.is_stored:
-        st.caption("Names are kept with the stored cohorts: store this preview first to name it.")
-    else:
-        with st.form("cohort_names"):
-            edits = {c: st.text_input(f"Cohort {c}", value=a.names.get(c, ""), key=f"cohort_name_{c}",
-                                      help="Leave blank to go back to the automatic name.")
-                     for c in range(1, a.k + 1)}
-            if st.form_submit_button("Save names", icon=":material/save:", disabled=ctx.meeting):
-                cohort_store.rename(db, round_id, edits)
-                st.rerun()
-        st.caption("Edited names are kept when the cohorts are refitted with the same number of cohorts.")
+def profiles_view() -> None:
+    """What each cohort's children need: the profile heatmap, and renaming the cohorts."""
+    profile = ui.cached(cohort_store.profile_table, round_id, method, k, level)
+    sizes = ui.cached(cohort_store.cohort_sizes, round_id, method, k)
+    overall = ui.cached(needs_view.prevalence_table, needs_view.Selection(ctx.filters.with_(la=None, age_band=None)),
+                        ctx.viewer, level)
+    fig = fn.cohort_profile_heatmap(profile.display, names=a.names, overall=needs_view.for_figure(overall),
+                                    sizes=sizes, large=large)
+    ui.chart(fig, cohort_store.profile_csv(profile, a.names, sizes), f"cohort_profiles_{method}_{k}_{level}")
+    st.caption("% of each cohort's children with each need, across the whole region; the last row is all children. "
+               "Cohorts are named after the needs that are much more common in them than overall." +
+               (" " + LEGEND if profile.any else ""))
+    rename = ui.expander("Rename the cohorts", "cohort_rename_open")
+    if rename is None:
+        return
+    with rename:
+        if not a.is_stored:
+            st.caption("Names are kept with the stored cohorts: store this preview first to name it.")
+        else:
+            with st.form("cohort_names"):
+                edits = {c: st.text_input(f"Cohort {c}", value=a.names.get(c, ""), key=f"cohort_name_{c}",
+                                          help="Leave blank to go back to the automatic name.")
+                         for c in range(1, a.k + 1)}
+                if st.form_submit_button("Save names", icon=":material/save:", disabled=ctx.meeting):
+                    cohort_store.rename(db, round_id, edits)
+                    st.rerun()
+            st.caption("Edited names are kept when the cohorts are refitted with the same number of cohorts.")
 
-# -- per cohort ---------------------------------------------------------------------
-sel = needs_view.Selection(ctx.filters)
-where = la_name or "the region"
-if ctx.filters.age_band:
-    where += f", aged {ctx.filters.age_band}"
-st.subheader(f"Each cohort in {where}")
-summary = ui.cached(cohort_store.summary_table, sel, ctx.viewer, method, k)
-# On a shared screen the share and the Nuffield group (its own table below) give way, so the rest fits.
-ui.table(summary, f"cohort_summary_{method}_{k}",
-         hide=("% of children", "Nearest Nuffield FJO group") if ctx.meeting else ())
-st.caption("Placed outside own LA and more than 20 miles (32 km) from home are shares of the cohort's children with a "
-           "known placement. Weekly cost is the mean of the weekly costs recorded.")
 
-tabs = st.tabs(["By LA", "By age band", "By sex"])
-for tab, by in zip(tabs, ("la", "age_band", "sex")):
-    with tab:
+def per_cohort_view() -> None:
+    """Each cohort's size, placements and cost, and its split by LA, age band or sex."""
+    sel = needs_view.Selection(ctx.filters)
+    where = la_name or "the region"
+    if ctx.filters.age_band:
+        where += f", aged {ctx.filters.age_band}"
+    st.markdown(f"**Each cohort in {where}**")
+    summary = ui.cached(cohort_store.summary_table, sel, ctx.viewer, method, k)
+    # On a shared screen the share and the Nuffield group (a view of its own) give way, so the rest fits.
+    ui.table(summary, f"cohort_summary_{method}_{k}",
+             hide=("% of children", "Nearest Nuffield FJO group") if ctx.meeting else ())
+    st.caption("Placed outside own LA and more than 20 miles (32 km) from home are shares of the cohort's children with a "
+               "known placement. Weekly cost is the mean of the weekly costs recorded.")
+
+    split, box = ui.views(list(BREAKDOWNS), key="by")
+    with box:
+        by = BREAKDOWNS[split]
         ui.table(ui.cached(cohort_store.breakdown_table, sel, ctx.viewer, method, k, by, ctx.meeting or k > 3),
                  f"cohorts_by_{by}")
 
-# -- Nuffield ------------------------------------------------------------------------
-st.subheader("Compared with Nuffield FJO's three groups")
-st.caption("Nuffield FJO described three broad groups of children: disability-led, trauma-led with multiple needs, "
-           "and at risk of extra-familial exploitation. Similarity (from -1 to 1) compares what makes each cohort "
-           f"distinctive with each group's defining needs; below {cohorts.NUFFIELD_CLEAR_MATCH} no group fits clearly.")
-ui.table(ui.cached(cohort_store.nuffield_table, round_id, method, k), f"cohorts_vs_nuffield_{method}_{k}",
-         hide=tuple(f"Similarity to {g['label'].lower()}" for g in cohorts.NUFFIELD_GROUPS.values()))
+
+def choosing_view() -> None:
+    """How many cohorts: the BIC curve, and how stable the chosen split is under resampling."""
+    left, right = st.columns([1.3, 1], gap="large")
+    with left:
+        bic = ui.cached(cohort_store.bic_table, round_id)
+        ui.chart(fn.bic_curve(bic, best, large=large, title="BIC (lower is better)"),
+                 bic, "cohort_bic")
+        st.caption("BIC weighs how well the cohorts describe the children against how many cohorts it takes; the lowest "
+                   "point is the best balance. " + ("k-modes has no BIC of its own, so it uses the same number unless you "
+                                                    "choose another." if method == "kmodes" else ""))
+    with right:
+        st.markdown("**How stable the cohorts are**")
+        if not cohort_store.is_stability_known(db, round_id, method, k):
+            _with_progress(f"Refitting on {cohort_store.N_BOOT} resampled audits…",
+                           lambda p: cohort_store.stability(db, round_id, method, k, progress=p))
+        stab = cohort_store.stability(db, round_id, method, k)
+        verdict, words = cohort_store.stability_words(stab)
+        st.metric("Stability (mean ARI)", f"{stab['mean_ari']:.2f}", verdict, delta_color="off", delta_arrow="off")
+        st.markdown(words)
+
+
+def nuffield_view() -> None:
+    """How each cohort compares with Nuffield FJO's three groups."""
+    st.caption("Nuffield FJO described three broad groups of children: disability-led, trauma-led with multiple needs, "
+               "and at risk of extra-familial exploitation. Similarity (from -1 to 1) compares what makes each cohort "
+               f"distinctive with each group's defining needs; below {cohorts.NUFFIELD_CLEAR_MATCH} no group fits clearly.")
+    ui.table(ui.cached(cohort_store.nuffield_table, round_id, method, k), f"cohorts_vs_nuffield_{method}_{k}",
+             hide=tuple(f"Similarity to {g['label'].lower()}" for g in cohorts.NUFFIELD_GROUPS.values()))
+
+
+view, box = ui.views(VIEWS)
+with box:
+    {"What each cohort needs": profiles_view, "Each cohort": per_cohort_view, "How many cohorts": choosing_view,
+     "Compared with Nuffield": nuffield_view}[view]()

@@ -100,211 +100,228 @@ def _by_la(df: pd.DataFrame, count: str = "children") -> None:
         st.caption(LEGEND)
 
 
-# -- 1. Template --------------------------------------------------------------------------------
-st.header("1. Get the needs-profile template", divider="gray")
-st.markdown("One row per child in residential care on the audit date; the 22 needs as Y/N; dropdowns on every coded "
-            "column; the needs taxonomy with plain-English definitions on its own sheet; an example row.")
-c1, c2, _ = st.columns([1, 1, 2])
-c1.download_button("Template (XLSX)", _template_xlsx(), file_name="needs_audit_template.xlsx", key="dl_template_xlsx",
-                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", icon=":material/table:")
-c2.download_button("Template (CSV)", template.csv_bytes(), file_name="needs_audit_template.csv", mime="text/csv",
-                   key="dl_template_csv", icon=":material/description:")
-with st.expander("Columns that follow the Placements Data Standard v2"):
-    st.dataframe(template.mapping(), hide_index=True, width="stretch")
+def template_view() -> None:
+    """The needs-profile template to collect the audit with."""
+    st.markdown("One row per child in residential care on the audit date; the 22 needs as Y/N; dropdowns on every coded "
+                "column; the needs taxonomy with plain-English definitions on its own sheet; an example row.")
+    c1, c2, _ = st.columns([1, 1, 2])
+    c1.download_button("Template (XLSX)", _template_xlsx(), file_name="needs_audit_template.xlsx", key="dl_template_xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", icon=":material/table:")
+    c2.download_button("Template (CSV)", template.csv_bytes(), file_name="needs_audit_template.csv", mime="text/csv",
+                       key="dl_template_csv", icon=":material/description:")
+    with st.expander("Columns that follow the Placements Data Standard v2"):
+        st.dataframe(template.mapping(), hide_index=True, width="stretch")
 
-# -- 2. Needs round ----------------------------------------------------------------------------
-st.header("2. Load an audit round", divider="gray")
-rounds = db.q("rounds") if db.exists() else pd.DataFrame(columns=["label"])
-with st.form("needs_form", clear_on_submit=False):
-    up = st.file_uploader("Filled-in template (CSV or XLSX)", type=["csv", "xlsx"], key="needs_file")
-    a, b = st.columns(2)
-    label = a.text_input("Audit round label", placeholder="e.g. 2025 Q1", key="needs_round")
-    when = b.date_input("Audit date (optional)", value=None, key="needs_date", format="YYYY-MM-DD")
-    keep = st.checkbox("Keep the children of other LAs already in this round (replace only the LAs in this file)",
-                       key="needs_keep")
-    go = st.form_submit_button("Check and load", type="primary", icon=":material/upload:")
-if go:
-    if up is None:
-        st.session_state["res_needs"] = {"ok": False, "problems": [Problem("(no file)", None, None, None, "choose a file to upload")]}
-    else:
-        if label.strip() in set(rounds["label"]):
-            st.info(f"Round '{label.strip()}' already exists: it will be replaced"
-                    + (" for the LAs in this file." if keep else "."))
-        with _saved([up]) as paths:
-            _run("res_needs", "Checking the file", lambda p: import_needs.load(
-                db, paths[0], label, audit_date=when.isoformat() if when else None, progress=p,
-                source_name=up.name, keep_other_las=keep))
-res = _report("res_needs", "needs")
-if res is not None:
-    st.success(f"Loaded **{hidden_count(res.rows, False) if res.rows < 5 else f'{res.rows:,}'} children** into round "
-               f"**{res.round_label}**." + (f" Kept the children already loaded for: "
-                                           f"{', '.join(region.la_name(c) for c in res.kept_las)}." if res.kept_las else ""),
-               icon=":material/check_circle:")
-    left, right = st.columns(2)
-    with left:
-        st.markdown("**Children loaded per LA**")
-        _by_la(res.by_la)
-    with right:
-        st.markdown("**Blank cells per column** (needs: not recorded, counted as not present)")
-        blanks = res.blanks[res.blanks > 0].rename("blank cells").rename_axis("column").reset_index()
-        if blanks.empty:
-            st.caption("No blank cells.")
+
+def round_view() -> None:
+    """Load one audit round from the template, with a validation report when anything is wrong."""
+    rounds = db.q("rounds") if db.exists() else pd.DataFrame(columns=["label"])
+    with st.form("needs_form", clear_on_submit=False):
+        up = st.file_uploader("Filled-in template (CSV or XLSX)", type=["csv", "xlsx"], key="needs_file")
+        a, b = st.columns(2)
+        label = a.text_input("Audit round label", placeholder="e.g. 2025 Q1", key="needs_round")
+        when = b.date_input("Audit date (optional)", value=None, key="needs_date", format="YYYY-MM-DD")
+        keep = st.checkbox("Keep the children of other LAs already in this round (replace only the LAs in this file)",
+                           key="needs_keep")
+        go = st.form_submit_button("Check and load", type="primary", icon=":material/upload:")
+    if go:
+        if up is None:
+            st.session_state["res_needs"] = {"ok": False, "problems": [Problem("(no file)", None, None, None, "choose a file to upload")]}
         else:
-            st.dataframe(blanks, hide_index=True, width="stretch")
-    _warnings(res.warnings, "needs")
-
-# -- 3. Rounds -------------------------------------------------------------------------------------
-st.header("3. Audit rounds loaded", divider="gray")
-rounds = db.q("rounds_detail") if db.exists() else pd.DataFrame()
-if rounds.empty:
-    st.info("No audit round is loaded yet.")
-else:
-    shown = pd.DataFrame({
-        "Round": rounds["label"], "Source": rounds["source_kind"].map({"needs": "needs template", "ssda903": "SSDA903"}),
-        "Audit date": rounds["audit_date"], "Source file(s)": rounds["source_file"],
-        "Children": [hidden_count(n, False) for n in rounds["n_rows"]],
-        "Checksum (SHA-256)": rounds["checksum"].fillna("").str[:16] + "…",
-        "Imported": rounds["imported_at"], "Synthetic": rounds["is_sample"].map({True: "yes", False: ""}),
-    })
-    st.dataframe(ui.arrow_safe(shown), hide_index=True, width="stretch", key="rounds_table")
-    with st.expander("Delete a round", icon=":material/delete:"):
-        target = st.selectbox("Round to delete", list(rounds["label"]), key="del_round")
-        typed = st.text_input("Type the round label to confirm", key="del_confirm",
-                              help="Deleting removes the round's children, needs and cohorts. It cannot be undone.")
-        if st.button("Delete this round", type="primary", disabled=typed.strip() != target, key="del_go"):
-            n = import_needs.delete_round(db, target)
-            st.session_state["deleted"] = f"Deleted round '{target}' ({hidden_count(n, False) if n < 5 else f'{n:,}'} children)."
-            st.session_state.pop("del_confirm", None)
-            st.rerun()
-    if st.session_state.get("deleted"):
-        st.success(st.session_state.pop("deleted"), icon=":material/delete:")
-
-# -- 4. Provision and SSDA903 ------------------------------------------------------------------------
-st.header("4. Provision and SSDA903 returns", divider="gray")
-TABS = {"homes": "Children's homes", "ofsted": "Ofsted providers list", "shortbreaks": "Short breaks",
-        "903": "SSDA903 returns"}
-# The open tab survives an import's rerun and is in the URL (?tab=903), so a link can open it.
-t_homes, t_ofsted, t_sb, t_903 = st.tabs(list(TABS.values()), key="data_tab", on_change="rerun",
-                                         default=TABS.get(st.query_params.get("tab"), TABS["homes"]))
-open_tab = next((k for k, v in TABS.items() if v == st.session_state.get("data_tab")), None)
-if open_tab and open_tab != "homes" and st.query_params.get("tab") != open_tab:
-    st.query_params["tab"] = open_tab
-elif open_tab == "homes" and "tab" in st.query_params:
-    del st.query_params["tab"]
-
-with t_homes:
-    st.caption("One row per home: urn, places, postcode or lat+lon, and optionally name, provider, sector, la, "
-               "ofsted_grade, needs_met (need codes or categories, ';'-separated), weekly_fee. Replaces the homes table.")
-    with st.form("homes_form"):
-        f_h = st.file_uploader("Homes file (CSV or XLSX)", type=["csv", "xlsx"], key="homes_file")
-        if st.form_submit_button("Check and load homes", icon=":material/upload:") and f_h is not None:
-            with _saved([f_h]) as paths:
-                _run("res_homes", "Checking homes", lambda p: import_provision.load_homes(db, paths[0], progress=p,
-                                                                                         source_name=f_h.name))
-    r = _report("res_homes", "homes")
-    if r is not None:
-        st.success(f"Loaded {r['homes']:,} homes with {r['places']:,} places.", icon=":material/check_circle:")
-        _warnings(r["warnings"], "homes")
-
-with t_ofsted:
-    st.caption("Ofsted's providers list in any release's column names (e.g. 'Max Users' or 'Number of registered places'). "
-               "Children's homes in the Eastern region are kept; closed registrations and other provider types are left out.")
-    with st.form("ofsted_form"):
-        f_o = st.file_uploader("Ofsted providers list (CSV or XLSX)", type=["csv", "xlsx"], key="ofsted_file")
-        mode = st.radio("How to load", ["replace", "update"], horizontal=True, key="ofsted_mode",
-                        format_func={"replace": "Replace the homes table",
-                                     "update": "Update homes by URN (keep locations and needs met from the homes file)"}.get)
-        if st.form_submit_button("Check and load the Ofsted list", icon=":material/upload:") and f_o is not None:
-            with _saved([f_o]) as paths:
-                _run("res_ofsted", "Reading the Ofsted list", lambda p: import_ofsted.load(
-                    db, paths[0], mode=mode, source_name=f_o.name, progress=p))
-    r = _report("res_ofsted", "ofsted")
-    if r is not None:
-        st.success(f"Loaded {r['homes']:,} children's homes with {r['places']:,} places.", icon=":material/check_circle:")
-        _warnings(r["warnings"], "ofsted")
-    with st.expander("How Ofsted registration categories map onto the needs taxonomy"):
-        st.markdown("Ofsted's categories say which children a home may accept, not what it specialises in, so the "
-                    "mapping is narrow. Sexually harmful behaviour, fire-setting, harm to animals, offending, sexual and "
-                    "criminal exploitation, placement breakdown and being out of education have no Ofsted category: homes "
-                    "loaded from the list are never counted as meeting them. Ofsted withholds children's home addresses, "
-                    "so a home without a postcode is placed at the centre of its LA.")
-        st.dataframe(import_ofsted.mapping_table(), hide_index=True, width="stretch")
-
-with t_sb:
-    st.caption("Providers (provider_id, capacity, postcode or lat+lon, ...) and children (child_id, la, age, ...). "
-               "Both files are checked together and replace the short-break tables.")
-    with st.form("sb_form"):
-        f_p = st.file_uploader("Short-break providers (CSV or XLSX)", type=["csv", "xlsx"], key="sb_prov")
-        f_c = st.file_uploader("Short-break children (CSV or XLSX)", type=["csv", "xlsx"], key="sb_kids")
-        if st.form_submit_button("Check and load short breaks", icon=":material/upload:") and f_p and f_c:
-            with _saved([f_p, f_c]) as paths:
-                _run("res_sb", "Checking short breaks", lambda p: import_provision.load_shortbreaks(
-                    db, paths[0], paths[1], progress=p, source_names=(f_p.name, f_c.name)))
-    r = _report("res_sb", "shortbreaks")
-    if r is not None:
-        st.success(f"Loaded {r['providers']:,} providers and {r['children']:,} children.", icon=":material/check_circle:")
-        _warnings(r["warnings"], "sb")
-
-with t_903:
-    st.caption("Header, episodes, missing, OC2, UASC and DoLo CSVs, one year or several, with dates as DD/MM/YYYY or "
-               "YYYY-MM-DD. Children in residential care (K1, K2, R1, S1, P3) on the audit date become a round; the "
-               "episode history is kept (postcodes reduced to sectors) for forecasting.")
-    with st.form("f903_form"):
-        f_9 = st.file_uploader("SSDA903 files", type=["csv", "xlsx"], accept_multiple_files=True, key="f903_files")
-        a, b, c = st.columns(3)
-        la_pick = a.selectbox("LA of the files", [LA_FROM_FILE] + sorted(region.REGION_LAS.values()), key="f903_la")
-        when_9 = b.date_input("Audit date (default: 31 March of the latest year)", value=None, key="f903_date",
-                              format="YYYY-MM-DD")
-        label_9 = c.text_input("Round label (optional)", placeholder="SSDA903 <audit date>", key="f903_round")
-        if st.form_submit_button("Check and load the 903 returns", icon=":material/upload:") and f_9:
-            with _saved(f_9) as paths:
-                names = {p: u.name for p, u in zip(paths, f_9)}
-                _run("res_903", "Reading the SSDA903 files", lambda p: import_903.load(
-                    db, paths, la=None if la_pick == LA_FROM_FILE else la_pick,
-                    audit_date=when_9, round_label=label_9 or None, labels=names, progress=p))
-    r = _report("res_903", "ssda903")
-    if r is not None:
-        st.success(f"Round **{r.round_label}** (audit date {r.audit_date:%d %B %Y}): "
-                   f"{r.children:,} children in residential care; {r.episodes:,} episodes kept "
-                   f"(years {', '.join(map(str, r.years)) or 'unknown'}).", icon=":material/check_circle:")
+            if label.strip() in set(rounds["label"]):
+                st.info(f"Round '{label.strip()}' already exists: it will be replaced"
+                        + (" for the LAs in this file." if keep else "."))
+            with _saved([up]) as paths:
+                _run("res_needs", "Checking the file", lambda p: import_needs.load(
+                    db, paths[0], label, audit_date=when.isoformat() if when else None, progress=p,
+                    source_name=up.name, keep_other_las=keep))
+    res = _report("res_needs", "needs")
+    if res is not None:
+        st.success(f"Loaded **{hidden_count(res.rows, False) if res.rows < 5 else f'{res.rows:,}'} children** into round "
+                   f"**{res.round_label}**." + (f" Kept the children already loaded for: "
+                                               f"{', '.join(region.la_name(c) for c in res.kept_las)}." if res.kept_las else ""),
+                   icon=":material/check_circle:")
         left, right = st.columns(2)
         with left:
-            st.markdown("**Files read**")
-            st.dataframe(ui.arrow_safe(r.files), hide_index=True, width="stretch")
-            st.markdown("**Children in residential care per LA**")
-            _by_la(r.by_la)
+            st.markdown("**Children loaded per LA**")
+            _by_la(res.by_la)
         with right:
-            st.markdown("**Postcodes** (full postcodes are used for distance, then reduced to sectors)")
-            st.dataframe(r.postcode_report, hide_index=True, width="stretch")
-        _warnings(r.warnings, "903")
-
-with st.expander("Import log: every file loaded, with checksums", icon=":material/history:"):
-    log = db.q("imports") if db.exists() else pd.DataFrame()
-    st.dataframe(ui.arrow_safe(log), hide_index=True, width="stretch")
-
-# -- 5. Extracts --------------------------------------------------------------------------------------
-st.header("5. Extracts (CSV)", divider="gray")
-st.caption("Every table the app offers. UTF-8 with BOM (opens cleanly in Excel), ISO dates, cells that could run as "
-           "formulas neutralised, and the same small-number suppression as the screen. They follow the sidebar's "
-           "round, LA and age band.")
-child_level = getattr(extracts, "CHILD_LEVEL", {"children", "episodes"})
-own_la = ctx.filters.la is not None and ctx.viewer.may_see(ctx.filters.la)
+            st.markdown("**Blank cells per column** (needs: not recorded, counted as not present)")
+            blanks = res.blanks[res.blanks > 0].rename("blank cells").rename_axis("column").reset_index()
+            if blanks.empty:
+                st.caption("No blank cells.")
+            else:
+                st.dataframe(blanks, hide_index=True, width="stretch")
+        _warnings(res.warnings, "needs")
 
 
-def _extract_bytes(name: str):
-    """A deferred download: the extract is computed when the button is pressed."""
-    fn = extracts.EXTRACTS[name][1]
-    filters, viewer = ctx.filters, ctx.viewer
-    return lambda: to_csv_bytes(fn(db, filters, viewer))
+def rounds_view() -> None:
+    """The rounds loaded, with checksums, and deleting one."""
+    rounds = db.q("rounds_detail") if db.exists() else pd.DataFrame()
+    if rounds.empty:
+        st.info("No audit round is loaded yet.")
+    else:
+        shown = pd.DataFrame({
+            "Round": rounds["label"], "Source": rounds["source_kind"].map({"needs": "needs template", "ssda903": "SSDA903"}),
+            "Audit date": rounds["audit_date"], "Source file(s)": rounds["source_file"],
+            "Children": [hidden_count(n, False) for n in rounds["n_rows"]],
+            "Checksum (SHA-256)": rounds["checksum"].fillna("").str[:16] + "…",
+            "Imported": rounds["imported_at"], "Synthetic": rounds["is_sample"].map({True: "yes", False: ""}),
+        })
+        st.dataframe(ui.arrow_safe(shown), hide_index=True, width="stretch", key="rounds_table")
+        with st.expander("Delete a round", icon=":material/delete:"):
+            target = st.selectbox("Round to delete", list(rounds["label"]), key="del_round")
+            typed = st.text_input("Type the round label to confirm", key="del_confirm",
+                                  help="Deleting removes the round's children, needs and cohorts. It cannot be undone.")
+            if st.button("Delete this round", type="primary", disabled=typed.strip() != target, key="del_go"):
+                n = import_needs.delete_round(db, target)
+                st.session_state["deleted"] = f"Deleted round '{target}' ({hidden_count(n, False) if n < 5 else f'{n:,}'} children)."
+                st.session_state.pop("del_confirm", None)
+                st.rerun()
+        if st.session_state.get("deleted"):
+            st.success(st.session_state.pop("deleted"), icon=":material/delete:")
 
 
-for name, (title, _fn) in extracts.EXTRACTS.items():
-    left, right = st.columns([3, 1])
-    la_arg = f" --la \"{region.la_name(ctx.filters.la)}\"" if name in child_level and ctx.filters.la else ""
-    left.markdown(f"**{title}**  \n`audit export {name}{la_arg}`")
-    if name in child_level and not own_la:
-        right.caption("Child-level: only for your own LA. Choose it in the sidebar (viewers of an LA are set "
-                      "with AUDIT_VIEWER_LAS); never in meeting mode.")
-        continue
-    right.download_button("Download CSV", _extract_bytes(name), file_name=f"{name}.csv", mime="text/csv",
-                          key=f"dl_extract_{name}", icon=":material/download:")
+def provision_view() -> None:
+    """Children's homes, the Ofsted list, short breaks and SSDA903 returns, and the import log."""
+    TABS = {"homes": "Children's homes", "ofsted": "Ofsted providers list", "shortbreaks": "Short breaks",
+            "903": "SSDA903 returns"}
+    # The open tab survives an import's rerun and is in the URL (?tab=903), so a link can open it.
+    t_homes, t_ofsted, t_sb, t_903 = st.tabs(list(TABS.values()), key="data_tab", on_change="rerun",
+                                             default=TABS.get(st.query_params.get("tab"), TABS["homes"]))
+    open_tab = next((k for k, v in TABS.items() if v == st.session_state.get("data_tab")), None)
+    if open_tab and open_tab != "homes" and st.query_params.get("tab") != open_tab:
+        st.query_params["tab"] = open_tab
+    elif open_tab == "homes" and "tab" in st.query_params:
+        del st.query_params["tab"]
+
+    if t_homes.open:  # only the open tab is drawn
+        with t_homes:
+            st.caption("One row per home: urn, places, postcode or lat+lon, and optionally name, provider, sector, la, "
+                       "ofsted_grade, needs_met (need codes or categories, ';'-separated), weekly_fee. Replaces the homes table.")
+            with st.form("homes_form"):
+                f_h = st.file_uploader("Homes file (CSV or XLSX)", type=["csv", "xlsx"], key="homes_file")
+                if st.form_submit_button("Check and load homes", icon=":material/upload:") and f_h is not None:
+                    with _saved([f_h]) as paths:
+                        _run("res_homes", "Checking homes", lambda p: import_provision.load_homes(db, paths[0], progress=p,
+                                                                                                 source_name=f_h.name))
+            r = _report("res_homes", "homes")
+            if r is not None:
+                st.success(f"Loaded {r['homes']:,} homes with {r['places']:,} places.", icon=":material/check_circle:")
+                _warnings(r["warnings"], "homes")
+
+    if t_ofsted.open:  # only the open tab is drawn
+        with t_ofsted:
+            st.caption("Ofsted's providers list in any release's column names (e.g. 'Max Users' or 'Number of registered places'). "
+                       "Children's homes in the Eastern region are kept; closed registrations and other provider types are left out.")
+            with st.form("ofsted_form"):
+                f_o = st.file_uploader("Ofsted providers list (CSV or XLSX)", type=["csv", "xlsx"], key="ofsted_file")
+                mode = st.radio("How to load", ["replace", "update"], horizontal=True, key="ofsted_mode",
+                                format_func={"replace": "Replace the homes table",
+                                             "update": "Update homes by URN (keep locations and needs met from the homes file)"}.get)
+                if st.form_submit_button("Check and load the Ofsted list", icon=":material/upload:") and f_o is not None:
+                    with _saved([f_o]) as paths:
+                        _run("res_ofsted", "Reading the Ofsted list", lambda p: import_ofsted.load(
+                            db, paths[0], mode=mode, source_name=f_o.name, progress=p))
+            r = _report("res_ofsted", "ofsted")
+            if r is not None:
+                st.success(f"Loaded {r['homes']:,} children's homes with {r['places']:,} places.", icon=":material/check_circle:")
+                _warnings(r["warnings"], "ofsted")
+            with st.expander("How Ofsted registration categories map onto the needs taxonomy"):
+                st.markdown("Ofsted's categories say which children a home may accept, not what it specialises in, so the "
+                            "mapping is narrow. Sexually harmful behaviour, fire-setting, harm to animals, offending, sexual and "
+                            "criminal exploitation, placement breakdown and being out of education have no Ofsted category: homes "
+                            "loaded from the list are never counted as meeting them. Ofsted withholds children's home addresses, "
+                            "so a home without a postcode is placed at the centre of its LA.")
+                st.dataframe(import_ofsted.mapping_table(), hide_index=True, width="stretch")
+
+    if t_sb.open:  # only the open tab is drawn
+        with t_sb:
+            st.caption("Providers (provider_id, capacity, postcode or lat+lon, ...) and children (child_id, la, age, ...). "
+                       "Both files are checked together and replace the short-break tables.")
+            with st.form("sb_form"):
+                f_p = st.file_uploader("Short-break providers (CSV or XLSX)", type=["csv", "xlsx"], key="sb_prov")
+                f_c = st.file_uploader("Short-break children (CSV or XLSX)", type=["csv", "xlsx"], key="sb_kids")
+                if st.form_submit_button("Check and load short breaks", icon=":material/upload:") and f_p and f_c:
+                    with _saved([f_p, f_c]) as paths:
+                        _run("res_sb", "Checking short breaks", lambda p: import_provision.load_shortbreaks(
+                            db, paths[0], paths[1], progress=p, source_names=(f_p.name, f_c.name)))
+            r = _report("res_sb", "shortbreaks")
+            if r is not None:
+                st.success(f"Loaded {r['providers']:,} providers and {r['children']:,} children.", icon=":material/check_circle:")
+                _warnings(r["warnings"], "sb")
+
+    if t_903.open:  # only the open tab is drawn
+        with t_903:
+            st.caption("Header, episodes, missing, OC2, UASC and DoLo CSVs, one year or several, with dates as DD/MM/YYYY or "
+                       "YYYY-MM-DD. Children in residential care (K1, K2, R1, S1, P3) on the audit date become a round; the "
+                       "episode history is kept (postcodes reduced to sectors) for forecasting.")
+            with st.form("f903_form"):
+                f_9 = st.file_uploader("SSDA903 files", type=["csv", "xlsx"], accept_multiple_files=True, key="f903_files")
+                a, b, c = st.columns(3)
+                la_pick = a.selectbox("LA of the files", [LA_FROM_FILE] + sorted(region.REGION_LAS.values()), key="f903_la")
+                when_9 = b.date_input("Audit date (default: 31 March of the latest year)", value=None, key="f903_date",
+                                      format="YYYY-MM-DD")
+                label_9 = c.text_input("Round label (optional)", placeholder="SSDA903 <audit date>", key="f903_round")
+                if st.form_submit_button("Check and load the 903 returns", icon=":material/upload:") and f_9:
+                    with _saved(f_9) as paths:
+                        names = {p: u.name for p, u in zip(paths, f_9)}
+                        _run("res_903", "Reading the SSDA903 files", lambda p: import_903.load(
+                            db, paths, la=None if la_pick == LA_FROM_FILE else la_pick,
+                            audit_date=when_9, round_label=label_9 or None, labels=names, progress=p))
+            r = _report("res_903", "ssda903")
+            if r is not None:
+                st.success(f"Round **{r.round_label}** (audit date {r.audit_date:%d %B %Y}): "
+                           f"{r.children:,} children in residential care; {r.episodes:,} episodes kept "
+                           f"(years {', '.join(map(str, r.years)) or 'unknown'}).", icon=":material/check_circle:")
+                left, right = st.columns(2)
+                with left:
+                    st.markdown("**Files read**")
+                    st.dataframe(ui.arrow_safe(r.files), hide_index=True, width="stretch")
+                    st.markdown("**Children in residential care per LA**")
+                    _by_la(r.by_la)
+                with right:
+                    st.markdown("**Postcodes** (full postcodes are used for distance, then reduced to sectors)")
+                    st.dataframe(r.postcode_report, hide_index=True, width="stretch")
+                _warnings(r.warnings, "903")
+
+    if box := ui.expander("Import log: every file loaded, with checksums", "data_log_open"):
+        with box:
+            log = db.q("imports") if db.exists() else pd.DataFrame()
+            st.dataframe(ui.arrow_safe(log), hide_index=True, width="stretch")
+
+
+def extracts_view() -> None:
+    """Every extract the app offers, as CSV."""
+    st.caption("Every table the app offers. UTF-8 with BOM (opens cleanly in Excel), ISO dates, cells that could run as "
+               "formulas neutralised, and the same small-number suppression as the screen. They follow the sidebar's "
+               "round, LA and age band.")
+    child_level = getattr(extracts, "CHILD_LEVEL", {"children", "episodes"})
+    own_la = ctx.filters.la is not None and ctx.viewer.may_see(ctx.filters.la)
+
+
+    def _extract_bytes(name: str):
+        """A deferred download: the extract is computed when the button is pressed."""
+        fn = extracts.EXTRACTS[name][1]
+        filters, viewer = ctx.filters, ctx.viewer
+        return lambda: to_csv_bytes(fn(db, filters, viewer))
+
+
+    for name, (title, _fn) in extracts.EXTRACTS.items():
+        left, right = st.columns([3, 1])
+        la_arg = f" --la \"{region.la_name(ctx.filters.la)}\"" if name in child_level and ctx.filters.la else ""
+        left.markdown(f"**{title}**  \n`audit export {name}{la_arg}`")
+        if name in child_level and not own_la:
+            right.caption("Child-level: only for your own LA. Choose it in the sidebar (viewers of an LA are set "
+                          "with AUDIT_VIEWER_LAS); never in meeting mode.")
+            continue
+        right.download_button("Download CSV", _extract_bytes(name), file_name=f"{name}.csv", mime="text/csv",
+                              key=f"dl_extract_{name}", icon=":material/download:")
+
+
+VIEWS = {"Template": template_view, "Load a round": round_view, "Rounds loaded": rounds_view,
+         "Provision and SSDA903": provision_view, "Extracts (CSV)": extracts_view}
+# An older link to a provision tab (?tab=903) opens the view that holds it.
+view, box = ui.views(list(VIEWS), key="view", default="Provision and SSDA903" if st.query_params.get("tab") else None)
+with box:
+    VIEWS[view]()

@@ -24,33 +24,45 @@ if len(row):
         "Outside the region": fmt(r["% outside the region"]),
     }, per_row=5)
 
-st.subheader("Distance from home by LA")
-bands = ui.cached(distance.bands, ctx.filters, ctx.viewer)
-labels = [b[2] for b in distance.BANDS]
-chart_data = bands.numeric[labels].assign(LA=bands.display["LA"].to_numpy())
-ui.chart(figures_flows.distance_bands_figure(chart_data, labels, large=ctx.meeting),
-         bands.display.drop(columns="la_code"), "distance_bands")
-ui.table(summary, "distance_by_la", hide=("la_code",))
+VIEWS = ["Distance from home", "Where children are placed", "Who uses each LA's places"]
 
-cohorts = ui.cached(distance.by_cohort, ctx.filters, ctx.viewer)
-st.subheader("Distance from home by cohort" + ("" if ctx.filters.la is None else f": {where}"))
-if cohorts is None:
-    st.caption("Cohorts appear here once they have been fitted for this audit round.")
-else:
-    ui.table(cohorts, "distance_by_cohort", hide=("la_code",))
 
-st.subheader("Where each LA's children are placed")
-flows_s = ui.cached(distance.flow_matrix, ctx.filters, ctx.viewer)
-named = distance.flow_table(flows_s)
-ui.chart(figures_flows.flow_matrix_chart(flows_s.display, flows_s.numeric, large=ctx.meeting, title=None),
-         named.display, "flows")
-st.caption("Rows are the LA responsible for the child, columns the LA where the child lives now; outlined cells are "
-           "children placed in their own LA. Grey cells are flows of fewer than 5 children (\"<5\"), or flows "
-           "hidden so that totals cannot reveal them (\"c\").")
-ui.table(named, "flows_matrix")
+def distance_view() -> None:
+    """How far from home each LA's children (and each cohort's) are placed."""
+    bands = ui.cached(distance.bands, ctx.filters, ctx.viewer)
+    labels = [b[2] for b in distance.BANDS]
+    chart_data = bands.numeric[labels].assign(LA=bands.display["LA"].to_numpy())
+    ui.chart(figures_flows.distance_bands_figure(chart_data, labels, large=ctx.meeting),
+             bands.display.drop(columns="la_code"), "distance_bands")
+    ui.table(summary, "distance_by_la", hide=("la_code",))
+    cohorts = ui.cached(distance.by_cohort, ctx.filters, ctx.viewer)
+    st.markdown("**Distance from home by cohort**" + ("" if ctx.filters.la is None else f"**: {where}**"))
+    if cohorts is None:
+        st.caption("Cohorts appear here once they have been fitted for this audit round.")
+    else:
+        ui.table(cohorts, "distance_by_cohort", hide=("la_code",))
 
-st.subheader("Who uses each LA's children's home places")
-use = ui.cached(distance.local_use, ctx.viewer)
-ui.chart(figures_flows.local_use_figure(use.numeric, large=ctx.meeting),
-         distance.labelled_use(use).display.drop(columns="la_code"), "local_place_use")
-ui.table(distance.labelled_use(use), "local_place_use_table", hide=("la_code",))
+
+def flows_view() -> None:
+    """Which LA each LA's children are placed in: the matrix as a chart and as a table."""
+    flows_s = ui.cached(distance.flow_matrix, ctx.filters, ctx.viewer)
+    named = distance.flow_table(flows_s)
+    ui.chart(figures_flows.flow_matrix_chart(flows_s.display, flows_s.numeric, large=ctx.meeting),
+             named.display, "flows")
+    st.caption("Rows are the LA responsible for the child, columns the LA where the child lives now; outlined cells are "
+               "children placed in their own LA. Grey cells are flows of fewer than 5 children (\"<5\"), or flows "
+               "hidden so that totals cannot reveal them (\"c\").")
+    ui.table(named, "flows_matrix")
+
+
+def local_use_view() -> None:
+    """Whose children fill each LA's children's home places."""
+    use = ui.cached(distance.local_use, ctx.viewer)
+    ui.chart(figures_flows.local_use_figure(use.numeric, large=ctx.meeting),
+             distance.labelled_use(use).display.drop(columns="la_code"), "local_place_use")
+    ui.table(distance.labelled_use(use), "local_place_use_table", hide=("la_code",))
+
+
+view, box = ui.views(VIEWS)
+with box:
+    {VIEWS[0]: distance_view, VIEWS[1]: flows_view, VIEWS[2]: local_use_view}[view]()

@@ -63,8 +63,9 @@ def _details(props: dict, view: provision.View, service: str) -> None:
         towns = table[table["district_code"] == props.get("id")]
         if len(towns):
             st.markdown("**Its towns with the largest gaps**")
-            st.dataframe(ui.arrow_safe(towns[["Town", "Children", "Gap score", "Nearest matching provision",
-                                              "Distance to it (km)"]].head(8)), hide_index=True, width="stretch")
+            # A plain table: the interactive grid would add its own script to the map's first draw.
+            st.table(ui.arrow_safe(towns[["Town", "Children", "Gap score", "Nearest matching provision",
+                                          "Distance to it (km)"]].head(8)).set_index("Town"))
     elif kind == "town":
         st.markdown(f"#### {props.get('name')}")
         st.caption(f"{props.get('district')}, {props.get('la')}")
@@ -78,7 +79,7 @@ def _details(props: dict, view: provision.View, service: str) -> None:
     else:
         st.markdown("#### Largest gaps in view")
         st.caption("Click a district or town on the map for its details.")
-        st.dataframe(ui.arrow_safe(table[["Town", "Children", "Gap score"]].head(10)), hide_index=True, width="stretch")
+        st.table(ui.arrow_safe(table[["Town", "Children", "Gap score"]].head(10)).set_index("Town"))
     if view.gaps.any:
         st.caption(LEGEND)
 
@@ -127,12 +128,15 @@ sel = provision.selection(service, need, ctx.filters)
 view = ui.cached(provision.view, sel, float(km), decay, ctx.filters.la, ctx.viewer)
 ui.kpi_tiles(view.tiles)
 
-map_panel(view, service, shade)
+view_name, box = ui.views(["Map", "Towns ranked by gap"])
+with box:
+    if view_name == "Map":
+        map_panel(view, service, shade)
+    else:
+        st.caption("Towns with children who need the service, ranked by gap score. Each child counts in their nearest town.")
+        ui.table(provision.labelled(view.gaps, service), f"gaps_{service}", hide=("la_code", "district_code", "town_id"))
 
-st.subheader(f"Towns ranked by gap: {where}")
-st.caption("Towns with children who need the service, ranked by gap score. Each child counts in their nearest town.")
-ui.table(provision.labelled(view.gaps, service), f"gaps_{service}", hide=("la_code", "district_code", "town_id"))
-
-with st.expander("How the gap score is worked out", expanded=not ctx.meeting):
-    st.markdown(gaps.method_text(float(km), decay))
-    st.markdown(provision.matching_text(sel))
+if method := ui.expander("How the gap score is worked out", "map_method_open"):
+    with method:
+        st.markdown(gaps.method_text(float(km), decay))
+        st.markdown(provision.matching_text(sel))

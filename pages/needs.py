@@ -100,26 +100,28 @@ s = cooccur.NUFFIELD_SUMMARY
 st.caption(f"Nuffield FJO nationally: mean {s['mean']:.1f} of 11 categories; {s['pct_more_than_one']:.0f}% with more "
            f"than one; {s['pct_4plus']:.0f}% with 4 or more ({cooccur.NUFFIELD_SOURCE}).")
 
-# -- prevalence ------------------------------------------------------------------
-st.subheader("How common is each need")
-prev = ui.cached(needs_view.prevalence_table, sel, ctx.viewer, level)
-fig = ui.cached(needs_charts.prevalence, sel, ctx.viewer, level, compare, large)
-if compare:
-    both = ui.cached(needs_view.compare_table, sel, ctx.viewer, level)
-    ui.chart(fig, both.display.drop(columns="need"), f"prevalence_{level}_{la_name}_vs_region")
-else:
-    ui.chart(fig, prev.display.drop(columns="need"), f"prevalence_{level}")
-if prev.any:
-    st.caption(LEGEND)
-if level == "categories":
-    with st.expander("The need codes within each category"):
-        codes = ui.cached(needs_view.prevalence_table, sel, ctx.viewer, "codes")
-        ui.table(codes, "prevalence_codes", hide=("need",))
-        st.caption("Choose \"22 need codes\" above to chart every code, and to see which codes occur together.")
+VIEWS = ["How common", "Needs per child", "Which occur together", "Combinations"]
+ui.keep("needs_measure")  # the measure keeps its value while another view is open
+view, box = ui.views(VIEWS)
 
-# -- needs per child ---------------------------------------------------------------
-st.subheader("How many needs each child has")
-st.caption("Number of the 11 need categories recorded for each child.")
+
+def prevalence_view() -> None:
+    """How common each need is, beside the region when comparing, with Nuffield's figures marked."""
+    prev = ui.cached(needs_view.prevalence_table, sel, ctx.viewer, level)
+    fig = ui.cached(needs_charts.prevalence, sel, ctx.viewer, level, compare, large)
+    if compare:
+        both = ui.cached(needs_view.compare_table, sel, ctx.viewer, level)
+        ui.chart(fig, both.display.drop(columns="need"), f"prevalence_{level}_{la_name}_vs_region")
+    else:
+        ui.chart(fig, prev.display.drop(columns="need"), f"prevalence_{level}")
+    if prev.any:
+        st.caption(LEGEND)
+    if level == "categories":
+        if box := ui.expander("The need codes within each category", "needs_codes_open"):
+            with box:
+                codes = ui.cached(needs_view.prevalence_table, sel, ctx.viewer, "codes")
+                ui.table(codes, "prevalence_codes", hide=("need",))
+                st.caption("Choose \"22 need codes\" above to chart every code, and to see which codes occur together.")
 
 
 def _per_child(selection, title_suffix: str = "") -> None:
@@ -130,26 +132,20 @@ def _per_child(selection, title_suffix: str = "") -> None:
     ui.chart(fig, dist.display, "needs_per_child" + title_suffix.replace(" ", "_").replace(":", ""))
 
 
-if compare:
-    left, right = st.columns(2, gap="large")
-    with left:
-        _per_child(sel, f": {la_name}")
-    with right:
-        _per_child(sel.region(), ": whole region")
-else:
-    _per_child(sel)
-
-# -- co-occurrence ------------------------------------------------------------------
-st.subheader("Which needs occur together")
-measure = st.segmented_control("Measure", list(MEASURE_LABELS), format_func=MEASURE_LABELS.get,
-                               key="needs_measure", selection_mode="single", required=True) or "count"
-_to_url()
-st.caption(MEASURE_HELP[measure] + " * marks pairs linked more (or less) often than chance would explain, "
-           "after allowing for testing every pair (Fisher's exact test, Benjamini-Hochberg false discovery rate 5%). "
-           "Cells resting on fewer than 5 children show \"<5\".")
+def per_child_view() -> None:
+    """How many of the 11 categories each child has, for the LA and the region side by side when comparing."""
+    st.caption("Number of the 11 need categories recorded for each child.")
+    if compare:
+        left, right = st.columns(2, gap="large")
+        with left:
+            _per_child(sel, f": {la_name}")
+        with right:
+            _per_child(sel.region(), ": whole region")
+    else:
+        _per_child(sel)
 
 
-def _heatmap(selection, title: str | None = None) -> None:
+def _heatmap(selection, measure: str, title: str | None = None) -> None:
     """One co-occurrence heatmap with its pairs starred and its CSV."""
     matrix = ui.cached(needs_view.cooccurrence_table, selection, ctx.viewer, level, measure)
     fig = ui.cached(needs_charts.cooccurrence, selection, ctx.viewer, level, measure, large, title)
@@ -157,36 +153,52 @@ def _heatmap(selection, title: str | None = None) -> None:
              + ("" if title is None else "_" + title.split(":")[0].replace(" ", "_")))
 
 
-if compare and level == "categories":
-    left, right = st.columns(2, gap="medium")
-    with left:
-        _heatmap(sel, f"{la_name}: {MEASURE_LABELS[measure].lower()}")
-    with right:
-        _heatmap(sel.region(), f"Whole region: {MEASURE_LABELS[measure].lower()}")
-elif compare:  # 22 x 22 matrices need the full width to stay readable: one above the other
-    _heatmap(sel, f"{la_name}: {MEASURE_LABELS[measure].lower()}")
-    _heatmap(sel.region(), f"Whole region: {MEASURE_LABELS[measure].lower()}")
-else:
-    _heatmap(sel)
-with st.expander("Every pair of needs, with its test"):
-    ui.table(ui.cached(needs_view.pair_table, sel, ctx.viewer, level), f"pairs_{level}", hide=("a", "b"))
+def together_view() -> None:
+    """Which needs occur together: the heatmap in the chosen measure, and every pair with its test."""
+    measure = st.segmented_control("Measure", list(MEASURE_LABELS), format_func=MEASURE_LABELS.get,
+                                   key="needs_measure", selection_mode="single", required=True) or "count"
+    st.caption(MEASURE_HELP[measure] + " * marks pairs linked more (or less) often than chance would explain, "
+               "after allowing for testing every pair (Fisher's exact test, Benjamini-Hochberg false discovery rate 5%). "
+               "Cells resting on fewer than 5 children show \"<5\".")
+    if compare and level == "categories":
+        left, right = st.columns(2, gap="medium")
+        with left:
+            _heatmap(sel, measure, f"{la_name}: {MEASURE_LABELS[measure].lower()}")
+        with right:
+            _heatmap(sel.region(), measure, f"Whole region: {MEASURE_LABELS[measure].lower()}")
+    elif compare:  # 22 x 22 matrices need the full width to stay readable: one above the other
+        _heatmap(sel, measure, f"{la_name}: {MEASURE_LABELS[measure].lower()}")
+        _heatmap(sel.region(), measure, f"Whole region: {MEASURE_LABELS[measure].lower()}")
+    else:
+        _heatmap(sel, measure)
+    if box := ui.expander("Every pair of needs, with its test", "needs_pairs_open"):
+        with box:
+            ui.table(ui.cached(needs_view.pair_table, sel, ctx.viewer, level), f"pairs_{level}",
+                     hide=("a", "b"))
 
-# -- combinations ----------------------------------------------------------------
-st.subheader("Most common combinations of needs")
-st.caption("Each bar is the children who have exactly that combination of need categories and no other; "
-           "the dots below show which needs make up the combination."
-           + (" Combinations are of the 11 categories: exact combinations of 22 codes are nearly all unique."
-              if level == "codes" else ""))
-# Exact combinations of codes are almost never shared, so this chart always uses categories.
-combos = ui.cached(needs_view.combinations_table, sel, ctx.viewer, "categories")
-fig = ui.cached(needs_charts.combinations, sel, ctx.viewer, large,
-                "Most common combinations of needs" + (f": {la_name}" if la_name else ""))
-if fig is not None:
-    ui.chart(fig, combos.display.drop(columns="combination"), "combinations")
-    hidden = int(combos.mask["Children"].sum())
-    if hidden:
-        st.caption(f"{hidden} more of the 20 most common combinations had fewer than 5 children each, so they are "
-                   "left out of the chart; the CSV lists them as \"<5\".")
-else:
-    st.info("Every combination in this view has fewer than 5 children, so none can be shown.")
-    ui.download(combos.display.drop(columns="combination"), "combinations")
+
+def combinations_view() -> None:
+    """The most common exact combinations of need categories (UpSet chart)."""
+    st.caption("Each bar is the children who have exactly that combination of need categories and no other; "
+               "the dots below show which needs make up the combination."
+               + (" Combinations are of the 11 categories: exact combinations of 22 codes are nearly all unique."
+                  if level == "codes" else ""))
+    # Exact combinations of codes are almost never shared, so this chart always uses categories.
+    combos = ui.cached(needs_view.combinations_table, sel, ctx.viewer, "categories")
+    fig = ui.cached(needs_charts.combinations, sel, ctx.viewer, large,
+                    "Most common combinations of needs" + (f": {la_name}" if la_name else ""))
+    if fig is not None:
+        ui.chart(fig, combos.display.drop(columns="combination"), "combinations")
+        hidden = int(combos.mask["Children"].sum())
+        if hidden:
+            st.caption(f"{hidden} more of the 20 most common combinations had fewer than 5 children each, so they are "
+                       "left out of the chart; the CSV lists them as \"<5\".")
+    else:
+        st.info("Every combination in this view has fewer than 5 children, so none can be shown.")
+        ui.download(combos.display.drop(columns="combination"), "combinations")
+
+
+with box:
+    {"How common": prevalence_view, "Needs per child": per_child_view,
+     "Which occur together": together_view, "Combinations": combinations_view}[view]()
+_to_url()

@@ -25,5 +25,7 @@ with right:
     st_folium(m, returned_objects=[], height=560 if ctx.meeting else 480, use_container_width=True, key="overview_map")
     st.caption("Circles are children's homes, sized by places and coloured by Ofsted grade. Areas with fewer than 5 children are grey.")
 
-st.subheader("LA comparison")
-ui.table(table, "overview_by_la", hide=("la_code",))
+# The full table opens on request, so the landing page draws its chart and map first.
+if box := ui.expander("LA comparison: every figure for every LA", "overview_table_open"):
+    with box:
+        ui.table(table, "overview_by_la", hide=("la_code",))

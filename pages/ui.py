@@ -163,6 +163,28 @@ def banner() -> None:
                    "Load your own audit on the Data page.", icon="⚠️")
 
 
+def views(names: list[str], key: str = "view", default: str | None = None) -> tuple[str, object]:
+    """Tabs bound to the URL (?view=...) of which only the open one is drawn, so a page loads one view, not all.
+
+    Returns the open tab's name and its container.
+    """
+    tabs = st.tabs(names, key=key, on_change="rerun", bind="query-params", default=default)
+    return next(((n, t) for n, t in zip(names, tabs) if t.open), (names[0], tabs[0]))
+
+
+def expander(label: str, key: str):
+    """An expander whose content is drawn only once it is opened (None while closed), so its tables do not load with the page."""
+    box = st.expander(label, key=key, on_change="rerun")
+    return box if box.open else None
+
+
+def keep(*keys: str) -> None:
+    """Keep these widgets' values while their widgets are in a view that is not drawn (Streamlit drops them otherwise)."""
+    for k in keys:
+        if k in st.session_state:
+            st.session_state[k] = st.session_state[k]
+
+
 def kpi_tiles(tiles: dict[str, str], per_row: int = 4) -> None:
     """Headline figures as metric tiles."""
     items = list(tiles.items())

@@ -28,23 +28,36 @@ def test_stored_cohorts_are_shown_with_bic_stability_and_tables(make_app, sample
     stored = cohort_store.stored(sample_db, rid(sample_db))
     assert any("stored cohorts for this round" in s.value for s in at.success)
     assert at.selectbox(key="cohort_k").value == 0 and at.radio(key="cohort_method").value == "lca"
-    assert len(at.get("vega_lite_chart")) == 2  # BIC curve and profile heatmap
-    stab = next(m for m in at.metric if m.label.startswith("Stability"))
+    # The first view is the profile heatmap alone: the other views are drawn only when opened.
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 1 and "All children" in charts[0].proto.spec
+    assert not at.dataframe and not [m for m in at.metric if m.label.startswith("Stability")]
+
+    choosing = open_cohorts(make_app, view="How many cohorts")
+    assert len(choosing.get("vega_lite_chart")) == 1 and "BIC" in choosing.get("vega_lite_chart")[0].proto.spec
+    stab = next(m for m in choosing.metric if m.label.startswith("Stability"))
     assert float(stab.value) >= 0.8
-    assert any("adjusted Rand index" in m.value for m in at.markdown)
-    summary = table_with(at, "% outside own LA")
+    assert any("adjusted Rand index" in m.value for m in choosing.markdown)
+
+    each = open_cohorts(make_app, view="Each cohort")
+    summary = table_with(each, "% outside own LA")
     assert summary["Cohort"].tolist() == [f"{c}. {stored.names[c]}" for c in range(1, stored.k + 1)]
     assert summary["Children"].astype(int).sum() == sample_db.scalar("SELECT count(*) FROM children")
-    by_la = table_with(at, "LA")
+    by_la = table_with(each, "LA")
     assert len(by_la) == 11
-    nuffield = table_with(at, "Nearest Nuffield FJO group")
+    by_sex = table_with(open_cohorts(make_app, view="Each cohort", by="By sex"), "Sex")
+    assert len(by_sex) >= 2 and "LA" not in by_sex.columns  # the split the link asked for, not the LA one
+
+    nuffield = table_with(open_cohorts(make_app, view="Compared with Nuffield"), "Nearest Nuffield FJO group")
     assert set(nuffield["Nearest Nuffield FJO group"]) == {
         "Disability-led", "Trauma-led multiple needs", "Extra-familial exploitation"}
-    assert qp(at, "method") is None and qp(at, "k") is None
+    assert qp(at, "method") is None and qp(at, "k") is None and qp(at, "view") is None
+    assert qp(nuffield_at := open_cohorts(make_app, view="Compared with Nuffield"), "view") == "Compared with Nuffield"
+    assert not nuffield_at.get("vega_lite_chart")
 
 
 def test_link_to_kmodes_with_four_previews_then_stores(make_app, sample_db):
-    at = open_cohorts(make_app, method="kmodes", k="4")
+    at = open_cohorts(make_app, method="kmodes", k="4", view="Each cohort")
     assert at.radio(key="cohort_method").value == "kmodes" and at.selectbox(key="cohort_k").value == 4
     assert any(i.value.startswith("Preview") for i in at.info)
     assert len(table_with(at, "% outside own LA")) == 4
@@ -62,17 +75,18 @@ def test_link_to_kmodes_with_four_previews_then_stores(make_app, sample_db):
 
 
 def test_renaming_a_cohort_is_saved(make_app, sample_db):
-    at = open_cohorts(make_app)
+    at = open_cohorts(make_app, state={"cohort_rename_open": True})
     at.text_input(key="cohort_name_2").set_value("Children with disabilities")
     next(b for b in at.button if b.label == "Save names").click().run()
     assert not at.exception
     stored = cohort_store.stored(sample_db, rid(sample_db))
     assert stored.names[2] == "Children with disabilities" and stored.edited[2]
-    assert "2. Children with disabilities" in table_with(at, "% outside own LA")["Cohort"].tolist()
+    assert "2. Children with disabilities" in table_with(open_cohorts(make_app, view="Each cohort"),
+                                                         "% outside own LA")["Cohort"].tolist()
 
 
 def test_la_filter_counts_that_las_children(make_app, sample_db):
-    at = open_cohorts(make_app, la="Norfolk", level="codes")
+    at = open_cohorts(make_app, la="Norfolk", level="codes", view="Each cohort")
     assert at.radio(key="cohort_level").value == "codes"
     summary = table_with(at, "% outside own LA")
     n = sample_db.query("SELECT cohort, count(*) AS n FROM child_cohorts WHERE la_code = $la GROUP BY 1 ORDER BY 1",

@@ -1,6 +1,6 @@
 """AppTest: the distance and flows page runs on the sample, follows the shared filters and suppresses small numbers."""
 
-from tests.apptest_support import metrics, plant_exploitation_cohort, run_page, table_with
+from tests.apptest_support import metrics, plant_exploitation_cohort, qp, run_page, table_with
 
 NORFOLK = "E10000020"
 
@@ -14,12 +14,16 @@ def test_region_tiles_tables_and_downloads(app, sample_db):
     assert metrics(at)["Over 20 miles from home"] == f"{far:.0f}%"
     by_la = table_with(at, "% over 20 miles")
     assert len(by_la) == 12 and by_la["LA"].iloc[-1] == "Whole region"
-    flows = table_with(at, "Home LA")
+    assert len(at.get("vega_lite_chart")) == 1 and qp(at, "view") is None  # one view at a time
+    flows_at = run_page(app, "pages/distance.py", view="Where children are placed")
+    flows = table_with(flows_at, "Home LA")
     assert "Outside region" in flows.columns and len(flows) == 11
     assert not flows.drop(columns="Home LA").isin(["1", "2", "3", "4"]).any().any()
-    use = table_with(at, "Used by its own children")
+    assert not any("% over 20 miles" in str(f.value.columns) for f in flows_at.dataframe)
+    use_at = run_page(app, "pages/distance.py", view="Who uses each LA's places")
+    use = table_with(use_at, "Used by its own children")
     assert len(use) == 11
-    labels = [b.label for b in at.get("download_button")]
+    labels = [b.label for at_ in (at, flows_at, use_at) for b in at_.get("download_button")]
     assert labels.count("Download CSV") >= 3 and labels.count("Download chart data (CSV)") >= 3
 
 

@@ -39,16 +39,25 @@ def test_default_view_shows_headline_charts_and_downloads(make_app, sample_db):
     four = sample_db.scalar("SELECT avg(CASE WHEN n_needs >= 4 THEN 100.0 ELSE 0 END) FROM children_enriched")
     assert metrics(at) == [("Children", f"{n:,}"), ("Mean needs", f"{mean:.1f} of 11"),
                            ("With more than one", metrics(at)[2][1]), ("With 4 or more", f"{four:.0f}%")]
-    assert charts(at) == 4  # prevalence, needs per child, co-occurrence, combinations
-    assert downloads(at).count("Download chart data (CSV)") == 4
-    assert at.get("button_group")[0].value == "count"
+    # The first view is prevalence alone; the other views are drawn only when opened.
+    assert charts(at) == 1 and "Nuffield FJO national figure" in at.get("vega_lite_chart")[0].proto.spec
+    assert downloads(at).count("Download chart data (CSV)") == 1
+    assert not at.get("button_group")  # the measure belongs to the co-occurrence view
     assert at.radio(key="needs_level").value == "categories"
     # Defaults stay out of the URL; the shared round is there.
-    assert qp(at, "measure") is None and qp(at, "level") is None and qp(at, "round") == "2024 sample"
+    assert qp(at, "measure") is None and qp(at, "level") is None and qp(at, "view") is None
+    assert qp(at, "round") == "2024 sample"
+    for view, spec_text in (("Needs per child", "Number of need categories"), ("Which occur together", "Benjamini-Hochberg"),
+                            ("Combinations", "Most common combinations")):
+        other = open_needs(make_app, view=view)
+        assert charts(other) == 1 and spec_text in other.get("vega_lite_chart")[0].proto.spec, view
+        assert downloads(other).count("Download chart data (CSV)") == 1
+        assert qp(other, "view") == view
+    assert open_needs(make_app, view="Which occur together").get("button_group")[0].value == "count"
 
 
 def test_deep_link_to_norfolk_lift_and_codes_compares_with_the_region(make_app, sample_db):
-    at = open_needs(make_app, la="Norfolk", measure="lift", level="codes")
+    at = open_needs(make_app, la="Norfolk", measure="lift", level="codes", view="Which occur together")
     assert at.title[0].value == "Co-occurring needs: Norfolk"
     assert at.get("button_group")[0].value == "lift"
     assert at.radio(key="needs_level").value == "codes"
@@ -56,9 +65,10 @@ def test_deep_link_to_norfolk_lift_and_codes_compares_with_the_region(make_app, 
     n = sample_db.scalar("SELECT count(*) FROM children WHERE la_code = $la", {"la": NORFOLK})
     tiles = metrics(at)
     assert tiles[0] == ("Children", f"{n:,}") and tiles[4] == ("Children", f"{sample_db.scalar('SELECT count(*) FROM children'):,}")
-    # Prevalence (LA and region together), two per-child charts, two heatmaps, combinations.
-    assert charts(at) == 6
+    # Two 22 x 22 heatmaps, Norfolk's and the region's; two per-child charts in their own view.
+    assert charts(at) == 2 and all("lift" in c.proto.spec for c in at.get("vega_lite_chart"))
     assert qp(at, "measure") == "lift" and qp(at, "level") == "codes" and qp(at, "la") == "Norfolk"
+    assert charts(open_needs(make_app, la="Norfolk", view="Needs per child")) == 2
 
 
 def test_sex_and_placement_from_the_link_filter_the_children(make_app, sample_db):
@@ -71,7 +81,7 @@ def test_sex_and_placement_from_the_link_filter_the_children(make_app, sample_db
 
 
 def test_unknown_choice_in_the_link_is_reported_not_fatal(make_app):
-    at = open_needs(make_app, measure="magic", sex="Q")
+    at = open_needs(make_app, measure="magic", sex="Q", view="Which occur together")
     notes = [w.value for w in at.warning]
     assert any("magic" in n for n in notes) and any("'Q'" in n for n in notes)
     assert at.get("button_group")[0].value == "count"
@@ -79,7 +89,7 @@ def test_unknown_choice_in_the_link_is_reported_not_fatal(make_app):
 
 
 def test_changing_the_measure_rewrites_the_url(make_app):
-    at = open_needs(make_app)
+    at = open_needs(make_app, view="Which occur together")
     at.get("button_group")[0].set_value("phi").run()
     assert not at.exception
     assert qp(at, "measure") == "phi"

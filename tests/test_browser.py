@@ -46,6 +46,10 @@ def test_deep_link_selects_la(page, app_url):
 def test_csv_download_is_the_suppressed_table(page, app_url):
     page.goto(app_url)
     wait_for_app_idle(page)
+    # The LA table is drawn only once its expander is opened.
+    assert page.get_by_test_id("stDataFrame").count() == 0
+    page.get_by_text("LA comparison: every figure for every LA").click()
+    page.get_by_test_id("stDataFrame").first.wait_for(timeout=30_000)
     button = page.get_by_test_id("stDownloadButton").filter(has_text="Download CSV").last
     button.wait_for(timeout=30_000)
     with page.expect_download() as info:

@@ -36,11 +36,12 @@ def open_needs_from_menu(page, app_url):
 
 def test_deep_link_on_a_fresh_server_reproduces_the_view(page, app_url):
     """First test of the module: the server has never run app.py when the link is opened."""
-    page.goto(app_url + "/needs?la=Norfolk&measure=lift")
+    page.goto(app_url + "/needs?la=Norfolk&measure=lift&view=Which+occur+together")
     wait_for_app_idle(page)
     page.get_by_role("heading", name="Co-occurring needs: Norfolk").wait_for(timeout=60_000)
-    page.locator(CHART).nth(4).wait_for(timeout=60_000)
-    assert "measure=lift" in page.url and "la=Norfolk" in page.url
+    page.locator(CHART).nth(1).wait_for(timeout=60_000)  # Norfolk's heatmap and the region's, side by side
+    assert page.locator(CHART).count() == 2
+    assert "measure=lift" in page.url and "la=Norfolk" in page.url and "view=Which" in page.url
     assert page.get_by_text("Norfolk: lift").count() >= 1
 
 
@@ -53,16 +54,26 @@ def test_needs_page_draws_its_charts(page, app_url, sample_db_path):
     open_needs_from_menu(page, app_url)
     page.get_by_test_id("stMetricValue").get_by_text(f"{n:,}", exact=True).first.wait_for(timeout=30_000)
     charts = page.locator(CHART)
-    charts.nth(3).wait_for(timeout=60_000)
-    assert charts.count() == 4
-    for i in range(4):
-        drawn = charts.nth(i).locator("canvas, svg.marks")
-        drawn.first.wait_for(timeout=30_000)
-        # Painted, not just laid out: the chart area holds many coloured pixels.
-        assert painted_pixels(drawn.first) > 500, f"chart {i} is blank"
-    # The prevalence chart's legend names the national reference.
+    charts.first.locator("svg.marks").wait_for(timeout=60_000)
+    assert charts.count() == 1  # one view at a time: the prevalence chart
+    assert painted_pixels(charts.first.locator("svg.marks")) > 500, "prevalence chart is blank"
     assert page.evaluate(VEGA_TEXT, 0).count("Nuffield FJO national figure") >= 1
-    assert "Risk to others" in page.evaluate(VEGA_TEXT, 2)
+    # Each other view is drawn when its tab is clicked, and the URL says which is open.
+    for i, (tab, text) in enumerate((("Needs per child", "Number of need categories"),
+                                     ("Which occur together", "Risk to others"),
+                                     ("Combinations", "Children"))):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_function("t => decodeURIComponent(location.search.replace(/\\+/g, ' ')).includes('view=' + t)",
+                               arg=tab, timeout=30_000)
+        # Wait for the rerun to finish and the old view's elements to be gone (no stale elements left).
+        page.wait_for_function("""() => { const a = document.querySelector('[data-testid="stApp"]');
+            return a.getAttribute('data-test-script-state') === 'notRunning'
+                && !document.querySelector('[data-testid="stMain"] [data-stale="true"]'); }""", timeout=30_000)
+        chart = page.locator(CHART).first
+        chart.locator("svg.marks").wait_for(timeout=30_000)
+        assert page.locator(CHART).count() == 1, tab
+        assert painted_pixels(chart.locator("svg.marks")) > 500, f"{tab} chart is blank"
+        assert text in page.evaluate(VEGA_TEXT, 0), tab
 
 
 def test_prevalence_csv_download_is_suppressed(page, app_url):
