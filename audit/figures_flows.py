@@ -89,7 +89,8 @@ def flow_matrix_chart(display: pd.DataFrame, numeric: pd.DataFrame, large: bool 
                alt.Tooltip("text:N", title="Children")]
     base = alt.Chart()
     layers = [
-        base.transform_filter(~alt.datum.hidden).mark_rect(stroke="white", strokeWidth=1).encode(
+        # Empty cells stay white, so the flows that exist stand out.
+        base.transform_filter("!datum.hidden && datum.children > 0").mark_rect(stroke="white", strokeWidth=1).encode(
             x=x, y=y, tooltip=tooltip,
             color=alt.Color("children:Q", title="children", scale=alt.Scale(scheme=SEQUENTIAL, domain=[0, top]))),
         base.transform_filter(alt.datum.hidden).mark_rect(stroke="white", strokeWidth=1, color=MISSING_MARK).encode(
