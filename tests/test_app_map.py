@@ -4,14 +4,23 @@ from tests.apptest_support import metrics, plant_exploitation_cohort, qp, run_pa
 
 NORFOLK = "E10000020"
 STRATEGY_GAP_TOWNS = {"Fakenham", "Swaffham", "East Dereham", "Downham Market", "Thetford"}
+RANKED = "Towns ranked by gap"
+METHOD_OPEN = {"map_method_open": True}
 
 
 def gap_table(at):
     return next(d.value for d in at.dataframe if "Gap score" in d.value.columns and "District" in d.value.columns)
 
 
+def side_panel(at):
+    """The static 'Largest gaps in view' table beside the map (towns as its index)."""
+    assert any(m.value == "#### Largest gaps in view" for m in at.markdown)
+    return at.table[0].value
+
+
 def test_deep_link_to_norfolk_short_breaks_semh(app, sample_db):
-    at = run_page(app, "pages/map.py", la="Norfolk", service="short-breaks", need="SEMH")
+    at = run_page(app, "pages/map.py", state=METHOD_OPEN, la="Norfolk", service="short-breaks", need="SEMH",
+                  view=RANKED)
     assert at.radio(key="map_service").value == "short-breaks"
     assert at.selectbox(key="map_need").value == "sen:SEMH"
     assert at.slider(key="map_km").value == 15
@@ -23,7 +32,7 @@ def test_deep_link_to_norfolk_short_breaks_semh(app, sample_db):
     assert len(STRATEGY_GAP_TOWNS & set(table["Town"].head(10))) >= 3
     assert not table["Children"].isin(["1", "2", "3", "4"]).any()
     assert any("two-step floating catchment" in m.value for m in at.markdown)
-    assert qp(at, "need") == "sen:SEMH" and qp(at, "la") == "Norfolk"
+    assert qp(at, "need") == "sen:SEMH" and qp(at, "la") == "Norfolk" and qp(at, "view") == RANKED
 
 
 def test_defaults_are_residential_20_miles_and_go_into_the_url(app, sample_db):
@@ -46,7 +55,7 @@ def test_switching_service_resets_need_and_catchment(app):
 
 
 def test_catchment_and_decay_from_the_link_change_the_method_note(app):
-    at = run_page(app, "pages/map.py", service="short-breaks", km="20", decay="step")
+    at = run_page(app, "pages/map.py", state=METHOD_OPEN, service="short-breaks", km="20", decay="step")
     assert at.slider(key="map_km").value == 20 and at.selectbox(key="map_decay").value == "step"
     assert any("20 km (12 miles)" in m.value and "counts the same anywhere" in m.value for m in at.markdown)
 
@@ -69,7 +78,29 @@ def test_cohort_from_the_link_when_cohorts_exist(app, sample_db):
 
 
 def test_meeting_mode_and_age_band(app, sample_db):
-    at = run_page(app, "pages/map.py", meeting="1", age="13-15")
     n = sample_db.scalar("SELECT count(*) FROM children WHERE age BETWEEN 13 AND 15")
-    assert metrics(at)["Children who need it"] == f"{n:,}"
-    assert not gap_table(at)["Children"].isin(["1", "2", "3", "4"]).any()
+    for view in ("Map", RANKED):  # each view draws its own table of towns: both suppress small numbers
+        at = run_page(app, "pages/map.py", meeting="1", age="13-15", view=view)
+        assert metrics(at)["Children who need it"] == f"{n:,}"
+        shown = side_panel(at) if view == "Map" else gap_table(at)
+        assert len(shown) and not shown["Children"].isin(["1", "2", "3", "4"]).any()
+
+
+def test_default_view_is_the_map_and_a_link_opens_the_ranked_towns(app):
+    at = run_page(app, "pages/map.py")
+    assert [t.label for t in at.tabs] == ["Map", RANKED]
+    assert at.session_state["view"] == "Map" and qp(at, "view") is None   # the first view keeps the URL clean
+    panel = side_panel(at)
+    assert not [d for d in at.dataframe if "Gap score" in d.value.columns]  # the ranked table is not drawn
+    # The method is behind a closed expander: its text is not drawn until it is opened.
+    assert not any("two-step floating catchment" in m.value for m in at.markdown)
+
+    ranked = run_page(app, "pages/map.py", view=RANKED)
+    assert ranked.session_state["view"] == RANKED
+    table = gap_table(ranked)
+    assert not ranked.table and not any(m.value == "#### Largest gaps in view" for m in ranked.markdown)
+    # Same data, two views: the panel beside the map lists the top of the ranked table.
+    top = table.head(len(panel))
+    assert panel.index.tolist() == top["Town"].tolist()
+    assert panel["Gap score"].tolist() == top["Gap score"].astype(str).tolist()
+    assert metrics(ranked) == metrics(at)   # the tiles above the views do not depend on the view
