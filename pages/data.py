@@ -187,8 +187,11 @@ def provision_view() -> None:
     TABS = {"homes": "Children's homes", "ofsted": "Ofsted providers list", "shortbreaks": "Short breaks",
             "903": "SSDA903 returns"}
     # The open tab survives an import's rerun and is in the URL (?tab=903), so a link can open it.
-    t_homes, t_ofsted, t_sb, t_903 = st.tabs(list(TABS.values()), key="data_tab", on_change="rerun",
-                                             default=TABS.get(st.query_params.get("tab"), TABS["homes"]))
+    # The link's tab is preset once; a default that followed ?tab= would make a new widget (and lose the
+    # open tab) each time the parameter changed.
+    if "data_tab" not in st.session_state and st.query_params.get("tab") in TABS:
+        st.session_state["data_tab"] = TABS[st.query_params["tab"]]
+    t_homes, t_ofsted, t_sb, t_903 = st.tabs(list(TABS.values()), key="data_tab", on_change="rerun")
     open_tab = next((k for k, v in TABS.items() if v == st.session_state.get("data_tab")), None)
     if open_tab and open_tab != "homes" and st.query_params.get("tab") != open_tab:
         st.query_params["tab"] = open_tab
@@ -321,7 +324,9 @@ def extracts_view() -> None:
 
 VIEWS = {"Template": template_view, "Load a round": round_view, "Rounds loaded": rounds_view,
          "Provision and SSDA903": provision_view, "Extracts (CSV)": extracts_view}
-# An older link to a provision tab (?tab=903) opens the view that holds it.
-view, box = ui.views(list(VIEWS), key="view", default="Provision and SSDA903" if st.query_params.get("tab") else None)
+# A link to a provision tab (?tab=903) opens the view that holds it; preset once, for the same reason as data_tab.
+if "view" not in st.session_state and "view" not in st.query_params and st.query_params.get("tab"):
+    st.session_state["view"] = "Provision and SSDA903"
+view, box = ui.views(list(VIEWS), key="view")
 with box:
     VIEWS[view]()

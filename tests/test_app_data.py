@@ -208,9 +208,6 @@ def test_import_log_is_drawn_only_when_opened(make_app, sample_db):
     assert len(log) == sample_db.scalar("SELECT count(*) FROM imports") > 0
 
 
-@pytest.mark.xfail(strict=True, reason="page bug: the views' default depends on ?tab=, which the provision view deletes "
-                                       "when 'Children's homes' opens; the changed default gives st.tabs a new identity, "
-                                       "so the next rerun drops to the Template view and the homes form is not drawn")
 def test_homes_upload_after_an_old_903_link_stays_on_the_provision_view(make_app):
     at = run(make_app(PAGE, tab="903"))
     at.session_state["data_tab"] = "Children's homes"   # as a click on the sub-tab does
