@@ -35,7 +35,8 @@ def la_children_bar(table: Suppressed, highlight: str | None = None, large: bool
     colour = alt.Color("group:N", legend=None,
                        scale=alt.Scale(domain=[OTHERS, SELECTED, HIDDEN], range=[OKABE_ITO[0], OKABE_ITO[1], MISSING_MARK]))
     tooltip = [alt.Tooltip("LA:N"), alt.Tooltip("label:N", title="Children")]
-    bars = alt.Chart().mark_bar().encode(x=alt.X("length:Q", title="Children in the audit"), y=y, color=colour,
+    bars = alt.Chart().mark_bar().encode(x=alt.X("length:Q", title="Children in the audit", axis=alt.Axis(tickCount=4)),
+                                         y=y, color=colour,
                                          tooltip=tooltip)
     text = alt.Chart().mark_text(align="left", dx=5, fontSize=font_size(large)).encode(
         x="length:Q", y=y, text="label:N", tooltip=tooltip)
