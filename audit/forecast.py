@@ -15,9 +15,11 @@ random walk with drift, which this model follows; the damped trend keeps recent
 growth from being extrapolated for ever. Prediction intervals (80% by default)
 come from the model's analytic forecast variance on the log scale and are
 transformed back, so they are never negative and widen with the horizon. The
-central figure is the mean on the count scale. A region's total is the sum of
-its LAs' means; its interval sums their variances, i.e. assumes LAs vary
-independently (if they move together the true interval is wider).
+central figure is the median (the back-transformed log forecast). A region's
+total is the sum of its LAs' central figures; its interval comes from 2,000
+simulated draws of each LA's forecast distribution, summed, i.e. it assumes LAs
+vary independently: if they move together the true interval is wider. Series with no change at all (e.g. always zero) get a flat
+forecast with a Poisson interval.
 
 Backtest: refit with the last 12 months held out, forecast them, and report the
 mean absolute percentage error (MAPE) and how often the interval held the
@@ -49,9 +51,12 @@ CATEGORY_LABELS = {"residential": "Residential (K1, K2, R1, S1, P3)", "supported
                    "fostering": "Fostering (U1-U6)", "other": "Other placements"}
 LEVEL = 0.8
 MAX_YEARS = 10
+DEFAULT_YEARS = 5
 MIN_MONTHS = 24  # two years of returns: less is too short to tell a trend from noise
 BACKTEST_MONTHS = 12
 MAPE_MIN_CHILDREN = 5  # percentage errors on fewer children are noise, so such series are left out of MAPE
+SIMULATIONS = 2000
+SIMULATION_SEED = 903  # the same data always gives the same regional bounds
 TOTAL = "TOTAL"
 TOTAL_NAME = "All LAs loaded (sum)"
 
@@ -111,13 +116,19 @@ def history(db: Database, la: str | None = None) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Projection:
-    """One series' forecast on the count scale: mean, interval bounds and variance for each step ahead."""
+    """One series' forecast on the count scale: central (median), interval bounds and variance for each step ahead."""
 
     mean: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
-    var: np.ndarray
+    loc: np.ndarray    # the forecast distribution: normal(loc, scale) on the log(1 + y) scale for 'ets',
+    scale: np.ndarray  # on the count scale (cut at zero) for 'flat'
     method: str
+
+    def draw(self, step: int, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Random draws of the count `step` months ahead, for simulating totals over LAs."""
+        z = rng.standard_normal(n) * self.scale[step - 1] + self.loc[step - 1]
+        return np.expm1(z).clip(0) if self.method == "ets" else z.clip(0)
 
 
 def _fallback(y: np.ndarray, steps: int, level: float) -> Projection:
@@ -125,7 +136,7 @@ def _fallback(y: np.ndarray, steps: int, level: float) -> Projection:
     m = float(np.mean(y[-12:]))
     lo, hi = norm.ppf([(1 - level) / 2, (1 + level) / 2])
     sd = np.sqrt(m) * np.ones(steps)
-    return Projection(np.full(steps, m), np.clip(m + lo * sd, 0, None), m + hi * sd, sd ** 2, "flat")
+    return Projection(np.full(steps, m), np.clip(m + lo * sd, 0, None), m + hi * sd, np.full(steps, m), sd, "flat")
 
 
 def project(y: np.ndarray, steps: int, level: float = LEVEL) -> Projection:
@@ -148,9 +159,9 @@ def project(y: np.ndarray, steps: int, level: float = LEVEL) -> Projection:
         return _fallback(y, steps, level)
     z = norm.ppf((1 + level) / 2)
     sd = np.sqrt(var)
-    mean = np.exp(mu + var / 2) - 1
-    count_var = (np.exp(var) - 1) * np.exp(2 * mu + var)  # lognormal variance
-    return Projection(np.clip(mean, 0, None), np.clip(np.expm1(mu - z * sd), 0, None), np.expm1(mu + z * sd), count_var, "ets")
+    # The median, not the lognormal mean: on a few children the log-scale variance would inflate the mean.
+    return Projection(np.clip(np.expm1(mu), 0, None), np.clip(np.expm1(mu - z * sd), 0, None), np.expm1(mu + z * sd),
+                      mu, sd, "ets")
 
 
 def _months_between(a: pd.Timestamp, b: pd.Timestamp) -> int:
@@ -187,6 +198,8 @@ def forecast(db: Database, years: int, la: str | None = None, level: float = LEV
     last = pd.Timestamp(max(cov["end"]))
     targets = [pd.Timestamp(last.year + k, 3, 31) for k in range(1, int(years) + 1)]
     rows = []
+    draws: dict[tuple, np.ndarray] = {}
+    rng = np.random.default_rng(SIMULATION_SEED)
     for (code, cat), g in hist.groupby(["la_code", "category"], sort=False):
         g = g.sort_values("month_end")
         y = g["children"].to_numpy()
@@ -196,26 +209,25 @@ def forecast(db: Database, years: int, la: str | None = None, level: float = LEV
         for t, h in zip(targets, steps):
             rows.append({"year": t.date(), "la": code, "la_name": g["la_name"].iat[0], "category": cat,
                          "observed": int(y[-1]), "observed_at": end.date(), "demand": p.mean[h - 1],
-                         "lower": p.lower[h - 1], "upper": p.upper[h - 1], "_var": p.var[h - 1]})
+                         "lower": p.lower[h - 1], "upper": p.upper[h - 1]})
+            key = (t.date(), cat)
+            draws[key] = draws.get(key, 0) + p.draw(h, rng, SIMULATIONS)
     table = pd.DataFrame(rows)
-    table = pd.concat([table, _totals(table, level)], ignore_index=True)
+    table = pd.concat([table, _totals(table, draws, level)], ignore_index=True)
     table["category"] = pd.Categorical(table["category"], CATEGORY_ORDER, ordered=True)
     table["_total"] = table["la"] == TOTAL
-    table = table.sort_values(["year", "_total", "la_name", "category"]).drop(columns=["_total", "_var"])
+    table = table.sort_values(["year", "_total", "la_name", "category"]).drop(columns=["_total"])
     table["category"] = table["category"].astype(str)
     table.insert(len(table.columns), "interval", f"{level:.0%}")
     return Forecast(table.reset_index(drop=True), hist, cov, last.date(), level)
 
 
-def _totals(table: pd.DataFrame, level: float) -> pd.DataFrame:
-    """Sum of the LAs' means per year and category; the interval from summed variances (LAs independent)."""
-    z = norm.ppf((1 + level) / 2)
+def _totals(table: pd.DataFrame, draws: dict[tuple, np.ndarray], level: float) -> pd.DataFrame:
+    """Sum of the LAs' central figures per year and category; the interval from simulated sums (LAs independent)."""
     t = table.groupby(["year", "category"], sort=False).agg(
-        observed=("observed", "sum"), observed_at=("observed_at", "max"), demand=("demand", "sum"),
-        _var=("_var", "sum")).reset_index()
-    sd = np.sqrt(t["_var"])
-    t["lower"] = (t["demand"] - z * sd).clip(lower=0)
-    t["upper"] = t["demand"] + z * sd
+        observed=("observed", "sum"), observed_at=("observed_at", "max"), demand=("demand", "sum")).reset_index()
+    q = np.array([np.quantile(draws[(y, c)], [(1 - level) / 2, (1 + level) / 2]) for y, c in zip(t["year"], t["category"])])
+    t["lower"], t["upper"] = q[:, 0], q[:, 1]
     t["la"], t["la_name"] = TOTAL, TOTAL_NAME
     return t
 
