@@ -39,6 +39,7 @@ from scipy.stats import norm
 from audit import region
 from audit.db import Database
 from audit.import_903 import RESIDENTIAL
+from audit.suppress import Suppressed
 
 # Placement categories of the audit (shared/reference/ssda903.md); every other PLACE code is 'other'.
 CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -270,20 +271,99 @@ def backtest_summary(bt: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([out, total], ignore_index=True)
 
 
-def extract(fc: Forecast, viewer=None) -> pd.DataFrame:
-    """The forecast as published: whole children, and every count or bound of 1-4 shown as '<5'."""
-    from audit.suppress import PRIMARY, PUBLIC, primary_mask
+def _hide_small(values: pd.DataFrame, las: pd.Series, viewer) -> pd.DataFrame:
+    """Mask of counts (rounded) of 1-4 in LAs the viewer may not see child-level data for."""
+    from audit.suppress import primary_mask
+
+    exempt = las.map(viewer.may_see).astype(bool).to_numpy()
+    return primary_mask(values.round()) & ~exempt[:, None]
+
+
+def published(fc: Forecast, viewer=None) -> Suppressed:
+    """The forecast table as shown and exported: whole children, counts and bounds of 1-4 as '<5'.
+
+    The totals add up the LAs' observed and central figures, so where one LA's is hidden in a year and category
+    the next smallest is hidden too ('c'), or subtraction would reveal it. Bounds do not add up, so need no more.
+    """
+    from audit.suppress import PRIMARY, PUBLIC, SECONDARY, secondary_mask
 
     viewer = viewer or PUBLIC
     t = fc.table.copy()
     for c in ("demand", "lower", "upper"):
         t[c] = t[c].round().astype(int)
     counts = ["observed", "demand", "lower", "upper"]
-    exempt = t["la"].map(viewer.may_see).astype(bool).to_numpy()
-    hide = primary_mask(t[counts]).to_numpy() & ~exempt[:, None]
-    out = t.astype({c: object for c in counts})
-    for j, c in enumerate(counts):
-        out.loc[hide[:, j], c] = PRIMARY
-    out["year"] = out["year"].map(lambda d: d.isoformat())
-    out["observed_at"] = out["observed_at"].map(lambda d: d.isoformat())
-    return out[["year", "la", "la_name", "category", "observed", "observed_at", "demand", "lower", "upper", "interval"]]
+    hide = _hide_small(t[counts], t["la"], viewer)
+    second = pd.DataFrame(False, index=t.index, columns=counts)
+    las = t[t["la"] != TOTAL]
+    for c in ("observed", "demand"):
+        for _, g in las.groupby("year"):
+            wide = g.pivot(index="la", columns="category", values=c)
+            prim = hide.loc[g.index, c].set_axis(pd.MultiIndex.from_frame(g[["la", "category"]])).unstack()
+            prim = prim.reindex(index=wide.index, columns=wide.columns).fillna(False).astype(bool)
+            sec = secondary_mask(wide, prim, rows=False, cols=True) & ~prim
+            for (la, cat), on in sec.stack().items():
+                if on:
+                    second.loc[g.index[(g["la"] == la).to_numpy() & (g["category"] == cat).to_numpy()], c] = True
+    display = t.astype({c: object for c in counts})
+    numeric = t.astype({c: float for c in counts})
+    for c in counts:
+        display.loc[second[c], c] = SECONDARY
+        display.loc[hide[c], c] = PRIMARY
+        numeric.loc[hide[c] | second[c], c] = np.nan
+    for c in ("year", "observed_at"):
+        display[c] = display[c].map(lambda d: d.isoformat())
+    cols = ["year", "la", "la_name", "category", "observed", "observed_at", "demand", "lower", "upper", "interval"]
+    mask = pd.DataFrame(False, index=t.index, columns=cols)
+    mask[counts] = hide | second
+    return Suppressed(display[cols], numeric[cols], mask)
+
+
+def extract(fc: Forecast, viewer=None) -> pd.DataFrame:
+    """The forecast as published in CSV extracts (see published)."""
+    return published(fc, viewer).display
+
+
+def chart_data(fc: Forecast, la: str | None, viewer=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """History and forecast of one LA (or the total) for charts, values of 1-4 hidden (NaN)."""
+    from audit.suppress import PUBLIC
+
+    viewer = viewer or PUBLIC
+    key = la or TOTAL
+    hist = fc.history if la is None else fc.history[fc.history["la_code"] == la]
+    hist = regional_history(hist).assign(la=key) if la is None else hist.rename(columns={"la_code": "la"})
+    hist = hist[["month_end", "category", "children"]].astype({"children": float}).copy()
+    hist.loc[_hide_small(hist[["children"]], pd.Series(key, index=hist.index), viewer)["children"], "children"] = np.nan
+    t = fc.table[fc.table["la"] == key]
+    start = t.drop_duplicates("category").assign(year=lambda d: d["observed_at"], demand=lambda d: d["observed"],
+                                                 lower=lambda d: d["observed"], upper=lambda d: d["observed"])
+    fut = pd.concat([start, t], ignore_index=True)[["year", "category", "demand", "lower", "upper"]]
+    fut["year"] = pd.to_datetime(fut["year"])
+    fut[["demand", "lower", "upper"]] = fut[["demand", "lower", "upper"]].astype(float).round()
+    hide = _hide_small(fut[["demand", "lower", "upper"]], pd.Series(key, index=fut.index), viewer)
+    fut = fut.mask(hide.reindex(columns=fut.columns, fill_value=False))
+    return hist.reset_index(drop=True), fut.rename(columns={"year": "date"})
+
+
+def method_note(fc: Forecast, summary: pd.DataFrame) -> str:
+    """How the forecast was made, in plain English, with its measured backtest error."""
+    cov = fc.coverage
+    first, last = int(cov["first_year"].min()), int(cov["last_year"].max())
+    if summary.empty or "all" not in set(summary["category"]):
+        bt = "There is not yet enough history (three years) to test the method on held-out months."
+    else:
+        a = summary[summary["category"] == "all"].iloc[0]
+        per = "; ".join(f"{r.category} {r.mape:.0f}%" for r in summary.itertuples() if r.category != "all")
+        bt = (f"Tested by refitting without the last 12 months and forecasting them: the average error was "
+              f"{a['mape']:.0f}% ({per}; series with at least 5 children), and {a['covered']:.0%} of those months "
+              f"fell inside the {fc.level:.0%} interval.")
+    return (f"**Data.** Children looked after at each month end, by LA and placement category, from the SSDA903 "
+            f"returns loaded (years ending 31 March {first}–{last}). A return lists the children looked after during "
+            f"its year, so children who left care before the first loaded year are in none of them: counts before "
+            f"1 April {first - 1} would be too low and are not used.  \n"
+            f"**Model.** For each LA and category, exponential smoothing with a damped trend (Holt's damped trend) "
+            f"fitted to the logarithm of the monthly count: it follows the level closely, carries the recent trend "
+            f"forward but lets it fade, and never goes below zero. The central figure is the middle of the forecast "
+            f"range; the band is an {fc.level:.0%} interval (4 years in 5 the number should fall inside it), widening "
+            f"with each year ahead. Totals add up the LAs' figures; their band assumes LAs vary independently, so it "
+            f"may be too narrow if they move together.  \n"
+            f"**Check.** {bt}")
