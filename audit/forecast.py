@@ -16,9 +16,12 @@ growth from being extrapolated for ever. Prediction intervals (80% by default)
 come from the model's analytic forecast variance on the log scale and are
 transformed back, so they are never negative and widen with the horizon. The
 central figure is the median (the back-transformed log forecast). A region's
-total is the sum of its LAs' central figures; its interval comes from 2,000
-simulated draws of each LA's forecast distribution, summed, i.e. it assumes LAs
-vary independently: if they move together the true interval is wider. Series with no change at all (e.g. always zero) get a flat
+total comes from 2,000 simulated draws of each LA's forecast distribution,
+summed: its central figure is the median of those sums and its interval their
+10th-90th percentiles. That assumes LAs vary independently (if they move
+together the true interval is wider), and because small LAs' forecasts are
+skewed upwards the total's median can sit a little above the sum of the LAs'
+medians. Series with no change at all (e.g. always zero) get a flat
 forecast with a Poisson interval.
 
 Backtest: refit with the last 12 months held out, forecast them, and report the
@@ -224,11 +227,12 @@ def forecast(db: Database, years: int, la: str | None = None, level: float = LEV
 
 
 def _totals(table: pd.DataFrame, draws: dict[tuple, np.ndarray], level: float) -> pd.DataFrame:
-    """Sum of the LAs' central figures per year and category; the interval from simulated sums (LAs independent)."""
+    """Totals over LAs per year and category: the median and interval of simulated sums (LAs independent)."""
     t = table.groupby(["year", "category"], sort=False).agg(
-        observed=("observed", "sum"), observed_at=("observed_at", "max"), demand=("demand", "sum")).reset_index()
-    q = np.array([np.quantile(draws[(y, c)], [(1 - level) / 2, (1 + level) / 2]) for y, c in zip(t["year"], t["category"])])
-    t["lower"], t["upper"] = q[:, 0], q[:, 1]
+        observed=("observed", "sum"), observed_at=("observed_at", "max")).reset_index()
+    q = np.array([np.quantile(draws[(y, c)], [0.5, (1 - level) / 2, (1 + level) / 2])
+                  for y, c in zip(t["year"], t["category"])])
+    t["demand"], t["lower"], t["upper"] = q[:, 0], q[:, 1], q[:, 2]
     t["la"], t["la_name"] = TOTAL, TOTAL_NAME
     return t
 
@@ -364,6 +368,7 @@ def method_note(fc: Forecast, summary: pd.DataFrame) -> str:
             f"fitted to the logarithm of the monthly count: it follows the level closely, carries the recent trend "
             f"forward but lets it fade, and never goes below zero. The central figure is the middle of the forecast "
             f"range; the band is an {fc.level:.0%} interval (4 years in 5 the number should fall inside it), widening "
-            f"with each year ahead. Totals add up the LAs' figures; their band assumes LAs vary independently, so it "
-            f"may be too narrow if they move together.  \n"
+            f"with each year ahead. Totals add up simulated forecasts of the LAs (so they can sit a little above the "
+            f"sum of the LAs' central figures); their band assumes LAs vary independently, so it may be too narrow "
+            f"if they move together.  \n"
             f"**Check.** {bt}")

@@ -111,10 +111,16 @@ def test_bounds_contain_demand_and_widen_with_the_horizon(fc5):
 def test_totals_add_up_the_las(fc5):
     _, fc = fc5
     t = fc.table
-    las = t[t["la"] != forecast.TOTAL].groupby(["year", "category"])[["observed", "demand"]].sum()
-    tot = t[t["la"] == forecast.TOTAL].set_index(["year", "category"])[["observed", "demand"]]
-    pd.testing.assert_frame_equal(las.sort_index(), tot.sort_index(), check_dtype=False)
+    las = t[t["la"] != forecast.TOTAL].groupby(["year", "category"])[["observed", "demand"]].sum().sort_index()
+    tot = t[t["la"] == forecast.TOTAL].set_index(["year", "category"]).sort_index()
+    assert (las["observed"] == tot["observed"]).all()
     assert tot.xs("residential", level="category")["observed"].iat[0] == 650  # the sample's children in residential care
+    # The simulated total's median is at or above the sum of the LAs' medians (their forecasts skew upwards); for the
+    # large categories only a little. Small, noisy series ('other') skew far more by year 5.
+    ratio = (tot["demand"] / las["demand"]).unstack("category")
+    assert (ratio >= 0.99).all().all()
+    assert ratio[["residential", "fostering"]].le(1.1).all().all(), ratio
+    assert ((tot["lower"] <= tot["demand"]) & (tot["demand"] <= tot["upper"])).all()
 
 
 def test_backtest_error_is_small_and_intervals_are_honest(fc5):
