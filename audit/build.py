@@ -8,11 +8,12 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from audit import import_needs, import_provision
+from audit import import_903, import_needs, import_provision
 from audit.db import Database
 from audit.paths import SAMPLE_DATA
 
 SAMPLE_ROUND = "2024 sample"
+SSDA903_FOLDER = "ssda903"  # a folder of SSDA903 returns beside the contract files, if any
 SAMPLE_FILES = ["needs.csv", "homes.csv", "occupancy.csv", "shortbreak_providers.csv", "shortbreak_children.csv"]
 
 Progress = Callable[[float, str], None]
@@ -23,7 +24,7 @@ def _noop(fraction: float, text: str) -> None:
 
 
 def load_files(db: Database, folder: Path, round_label: str, is_sample: bool, progress: Progress = _noop) -> dict:
-    """Load homes, occupancy, short breaks and needs from a folder of contract files."""
+    """Load homes, occupancy, short breaks, needs and (if the folder has ssda903/) 903 history from contract files."""
     progress(0.05, "Creating the database")
     db.init()
     progress(0.15, "Importing children's homes")
@@ -32,6 +33,13 @@ def load_files(db: Database, folder: Path, round_label: str, is_sample: bool, pr
     occ = import_provision.load_occupancy(db, folder / "occupancy.csv")
     progress(0.4, "Importing short breaks")
     sb = import_provision.load_shortbreaks(db, folder / "shortbreak_providers.csv", folder / "shortbreak_children.csv")
+    returns = folder / SSDA903_FOLDER
+    history = None
+    if returns.is_dir():
+        # Episode history only, for the forecast: the needs round below already holds these children.
+        progress(0.45, "Importing SSDA903 returns (placement history for the forecast)")
+        history = import_903.load(db, [returns], derive_round=False,
+                                  progress=lambda f, t: progress(0.45 + 0.15 * f, f"SSDA903: {t}"))
     progress(0.6, "Importing the needs audit")
     needs = import_needs.load(db, folder / "needs.csv", round_label, is_sample=is_sample,
                               progress=lambda f, t: progress(0.6 + 0.35 * f, t))
@@ -47,7 +55,8 @@ def load_files(db: Database, folder: Path, round_label: str, is_sample: bool, pr
             con.execute("INSERT OR REPLACE INTO meta VALUES ('sample', 'yes')")
     progress(1.0, "Ready")
     return {"homes": homes["homes"], "places": homes["places"], "occupancy_rows": occ["rows"],
-            "shortbreak_children": sb["children"], "children": needs.rows}
+            "shortbreak_children": sb["children"], "children": needs.rows,
+            "episodes": history.episodes if history else 0}
 
 
 def build_sample(db: Database, scale: str = "regional", seed: int | None = None, progress: Progress = _noop) -> dict:
@@ -67,6 +76,8 @@ def build_sample(db: Database, scale: str = "regional", seed: int | None = None,
             progress(0.02, f"Generating the {scale} sample")
             folder = work / "files"
             sample.write_sample(folder, scale=scale, **({"seed": seed} if seed is not None else {}))
+            progress(0.03, f"Generating the {scale} sample's SSDA903 returns")
+            sample.write_903(folder, scale=scale)
         staging = Database(work / "staging.duckdb")
         summary = load_files(staging, folder, SAMPLE_ROUND, True, progress)
         staging.close()

@@ -207,6 +207,40 @@ def cmd_plan(db: Database, args) -> int:
     return 0
 
 
+def cmd_forecast(db: Database, args) -> int:
+    """Forecast placement demand by year, LA and category from the SSDA903 history; write the suppressed CSV."""
+    from audit import forecast, region
+    from audit.export import to_csv_bytes
+
+    if not 1 <= args.years <= forecast.MAX_YEARS:
+        return _fail([f"--years must be 1-{forecast.MAX_YEARS}, not {args.years}"])
+    if not db.exists():
+        return _fail([f"{db.path}: no database; run `audit sample` or `audit import 903 FOLDER` first"])
+    la = region.la_code(args.la) if args.la else None
+    if args.la and la is None:
+        return _fail([f"'{args.la}' is not one of the 11 Eastern LAs"])
+    try:
+        fc = forecast.forecast(db, args.years, la)
+    except forecast.NoHistory as exc:
+        return _fail([str(exc)])
+    table = forecast.extract(fc)
+    if la:
+        table = table[table["la"] != forecast.TOTAL]
+    Path(args.out).write_bytes(to_csv_bytes(table))
+    bt = forecast.backtest_summary(forecast.backtest(db, la))
+    total = fc.table[fc.table["la"] == (la or forecast.TOTAL)]
+    last = total[total["year"] == total["year"].max()]
+    print(f"history to {fc.last_date}; {fc.level:.0%} intervals; damped-trend ETS per LA and category")
+    for r in last.itertuples():
+        print(f"  {r.category:<12} {r.observed:>7,} now -> {r.demand:>9,.0f} ({r.lower:,.0f}-{r.upper:,.0f}) by {r.year}")
+    if not bt.empty:
+        allrow = bt[bt["category"] == "all"].iloc[0]
+        print(f"backtest (last 12 months held out): MAPE {allrow['mape']:.1f}% over {int(allrow['series'])} series, "
+              f"{allrow['covered']:.0%} of months inside the interval")
+    print(f"wrote {args.out}")
+    return 0
+
+
 def cmd_rounds(db: Database, args) -> int:
     """List audit rounds, or delete one (--delete LABEL --yes)."""
     from audit.overview import rounds
@@ -288,6 +322,11 @@ def parser() -> argparse.ArgumentParser:
     pl.add_argument("--round", help="audit round label (default: the newest)")
     pl.add_argument("--out", required=True)
     pl.set_defaults(func=cmd_plan)
+    fc = sub.add_parser("forecast", help="forecast placement demand by year, LA and category (from SSDA903 history)")
+    fc.add_argument("--years", type=int, required=True, help="years ahead, 1-10 (each to 31 March)")
+    fc.add_argument("--la", help="only this LA")
+    fc.add_argument("--out", required=True)
+    fc.set_defaults(func=cmd_forecast)
     r = sub.add_parser("rounds", help="list audit rounds (or delete one)")
     r.add_argument("--delete", metavar="LABEL", help="delete this round and everything derived from it")
     r.add_argument("--yes", action="store_true", help="confirm --delete")

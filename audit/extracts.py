@@ -166,6 +166,19 @@ def round_id(db: Database, label: str | None) -> int | None:
     return int(hit["round_id"].iat[0])
 
 
+@register("forecast", "Forecast: placement demand for the next five years by LA and category (80% intervals)")
+def _forecast(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """The forecast page's table: counts and bounds of 1-4 shown as '<5'."""
+    from audit import forecast
+
+    try:
+        fc = forecast.forecast(db, forecast.DEFAULT_YEARS, f.la)
+    except forecast.NoHistory as exc:
+        raise KeyError(str(exc)) from exc
+    table = forecast.extract(fc, viewer)
+    return table[table["la"] != forecast.TOTAL] if f.la else table
+
+
 def export(db: Database, name: str, la: str | None = None, round_label: str | None = None,
            viewer: Viewer | None = None) -> bytes:
     """CSV bytes of a named extract; from the command line the named LA is the viewer's own."""

@@ -455,8 +455,12 @@ def _episodes_table(eps: pd.DataFrame, places: pd.DataFrame, header: pd.DataFram
 
 def load(db: Database, paths: Iterable[str | Path], *, la: str | None = None, audit_date: str | dt.date | None = None,
          round_label: str | None = None, keep_other_las: bool = True, labels: dict[Path, str] | None = None,
-         progress: Progress | None = None) -> Import903:
-    """Check SSDA903 files and load their episode history and a derived round in one transaction."""
+         progress: Progress | None = None, derive_round: bool = True) -> Import903:
+    """Check SSDA903 files and load their episode history and a derived round in one transaction.
+
+    derive_round=False keeps only the history (for forecasting): the synthetic sample's 903 children are
+    the needs round's children, so a second round of them would only duplicate it.
+    """
     progress = progress or _noop
     found = collect(paths)
     found.update(labels or {})
@@ -492,6 +496,8 @@ def load(db: Database, paths: Iterable[str | Path], *, la: str | None = None, au
     history = _episodes_table(eps, places, tables["header"])
     digest = hashlib.sha256("".join(sorted(checksum(f.path) for f in files)).encode()).hexdigest()
     source = "; ".join(f.label for f in files)
+    if not derive_round:
+        return _load_history(db, eps, history, files, problems, source, digest, when, pc_report, progress)
     progress(0.7, "Deriving the children in residential care")
     with db.write() as con:
         homes = con.execute("SELECT urn, lat, lon, district_code, postcode_sector FROM homes").df()
@@ -524,6 +530,34 @@ def load(db: Database, paths: Iterable[str | Path], *, la: str | None = None, au
     by_la.insert(1, "la", by_la["la_code"].map(lambda c: region.la_name(c)))
     years = sorted({int(y) for y in eps["year"].dropna().unique()})
     return Import903(label, when, len(children), len(history), file_table, by_la, pc_report, warnings, years)
+
+
+def _file_table(files: list[_File]) -> pd.DataFrame:
+    """One row per file read: its name, table, rows and collection year."""
+    return pd.DataFrame([{"file": f.label, "table": f.table, "rows": f.rows,
+                          "year": f.year if f.year else (int(f.df["year"].max()) if f.df["year"].notna().any() else None)}
+                         for f in files])
+
+
+def _load_history(db: Database, eps: pd.DataFrame, history: pd.DataFrame, files: list[_File], problems: list[Problem],
+                  source: str, digest: str, when: dt.date, pc_report: pd.DataFrame,
+                  progress: Progress) -> Import903:
+    """Replace the covered LAs' episode history without deriving a round."""
+    warnings = [p for p in problems if p.severity == "warning"]
+    las = sorted(eps["la_code"].unique())
+    years = sorted({int(y) for y in eps["year"].dropna().unique()})
+    progress(0.85, "Writing the episode history")
+    with db.write() as con:
+        con.execute("DELETE FROM episodes WHERE la_code IN (SELECT unnest(?::VARCHAR[]))", [las])
+        con.register("_eps", history)
+        con.execute(f"INSERT INTO episodes ({', '.join(history.columns)}) SELECT * FROM _eps")
+        con.unregister("_eps")
+        record_import(con, "ssda903", source[:1000], digest, len(history), len(warnings),
+                      f"episode history of {len(las)} LAs, years {', '.join(map(str, years))}; no round derived", None)
+    progress(1.0, "Done")
+    by_la = history.groupby("la_code")["child_id"].nunique().rename("children").reset_index()
+    by_la.insert(1, "la", by_la["la_code"].map(lambda c: region.la_name(c)))
+    return Import903("", when, 0, len(history), _file_table(files), by_la, pc_report, warnings, years)
 
 
 def _infer_table_years(df: pd.DataFrame) -> pd.DataFrame:

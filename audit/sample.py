@@ -214,3 +214,24 @@ def write_sample(out_dir: Path, scale: str = "regional", seed: int = 2024) -> di
         frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
         paths[key] = path
     return paths
+
+
+ENGLAND_LOOKED_AFTER = 83_530  # children looked after in England, 31 March 2024 (facts.md)
+
+
+def write_903(out_dir: Path, scale: str = "regional", seed: int = 903) -> list[Path]:
+    """SSDA903 returns for a written sample (out_dir/needs.csv) into out_dir/ssda903, so its database can forecast.
+
+    At national scale the needs file's 85,000 children are all in residential care, far more than England has;
+    a random subset of them becomes the children in residential care, so that with the other placements the
+    returns hold about England's 83,530 children looked after on the audit date.
+    """
+    from audit import sample_903
+
+    needs = pd.read_csv(Path(out_dir) / FILES["needs"], dtype=str, keep_default_na=False).replace({"": None})
+    needs = needs[needs["placement_type"].isin(sample_903.RESIDENTIAL)]
+    if scale != "regional":
+        in_homes = float((needs["placement_type"] == "K2").mean())
+        keep = int(round(ENGLAND_LOOKED_AFTER * sample_903.CHILDRENS_HOME_SHARE / in_homes))
+        needs = needs.sample(n=min(keep, len(needs)), random_state=seed).sort_index()
+    return sample_903.write(Path(out_dir) / "ssda903", sample_903.generate(needs.reset_index(drop=True), seed=seed))

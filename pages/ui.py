@@ -30,6 +30,7 @@ PAGES = [
     ("pages/map.py", "Provision map and gaps", ":material/map:", "map"),
     ("pages/distance.py", "Distance and flows", ":material/route:", "distance"),
     ("pages/planner.py", "Matching and planning", ":material/add_home:", "planner"),
+    ("pages/forecast.py", "Forecast", ":material/trending_up:", "forecast"),
     ("pages/data.py", "Data", ":material/upload_file:", "data"),
 ]
 

@@ -1,0 +1,107 @@
+"""Forecast: how many children each placement category will need in the coming years, from SSDA903 history."""
+
+import streamlit as st
+
+from audit import figures_forecast, forecast, region
+from audit.suppress import Suppressed
+from pages import ui
+
+ctx = ui.context()
+ALL = "All categories"
+LABELS = {ALL: ALL, **forecast.CATEGORY_LABELS}
+where = "the region" if ctx.filters.la is None else region.la_name(ctx.filters.la)
+st.title("Forecast" if ctx.filters.la is None else f"Forecast: {where}")
+st.caption("Children looked after by placement category: the last five years from SSDA903 returns, "
+           "and a forecast with its uncertainty for the years ahead.")
+
+
+def _from_url() -> None:
+    """First run on this page: the URL decides years and category, so a shared link reproduces the view."""
+    if "fc_years" in st.session_state:
+        return
+    qp = st.query_params
+    try:
+        years = int(qp.get("years") or forecast.DEFAULT_YEARS)
+    except ValueError:
+        years = forecast.DEFAULT_YEARS
+    st.session_state["fc_years"] = min(max(years, 1), forecast.MAX_YEARS)
+    st.session_state["fc_category"] = qp.get("category") if qp.get("category") in forecast.CATEGORY_ORDER else ALL
+
+
+def _to_url() -> None:
+    """Mirror the pickers in the URL next to the shared filters."""
+    want = {"years": str(st.session_state["fc_years"]), "category": st.session_state["fc_category"]}
+    if want["category"] == ALL:
+        want.pop("category")
+        if "category" in st.query_params:
+            del st.query_params["category"]
+    for k, v in want.items():
+        if st.query_params.get(k) != v:
+            st.query_params[k] = v
+
+
+_from_url()
+left, right = st.columns([2, 3])
+years = left.slider("Years ahead", 1, forecast.MAX_YEARS, key="fc_years")
+category = right.selectbox("Placement category", list(LABELS), format_func=LABELS.get, key="fc_category")
+_to_url()
+
+try:
+    fc = ui.cached(forecast.forecast, years)
+except forecast.NoHistory as exc:
+    st.info(f"**No forecast yet:** {exc}.\n\nThe forecast learns from SSDA903 (children looked after) returns. "
+            "Load two or more years of them on the **Data** page (tab *SSDA903 returns*), or from the command line: "
+            "`audit import 903 FOLDER`.", icon=":material/info:")
+    st.stop()
+
+key = ctx.filters.la or forecast.TOTAL
+if key not in set(fc.table["la"]):
+    st.info(f"The SSDA903 history loaded does not cover {where}: load its returns on the Data page.",
+            icon=":material/info:")
+    st.stop()
+table = forecast.published(fc, ctx.viewer)
+mine = table.numeric[table.numeric["la"] == key]
+target = mine["year"].max()
+res = mine[(mine["category"] == "residential") & (mine["year"] == target)].iloc[0]
+
+
+def _n(v) -> str:
+    """A count for a tile ('<5' when hidden)."""
+    return "<5" if v != v else f"{v:,.0f}"
+
+
+change = (res["demand"] / res["observed"] - 1) * 100 if res["observed"] == res["observed"] and res["observed"] else None
+bt = ui.cached(forecast.backtest, ctx.filters.la)
+summary = forecast.backtest_summary(bt)
+overall = summary[summary["category"] == "all"]
+ui.kpi_tiles({
+    f"Residential now ({fc.last_date:%b %Y})": _n(res["observed"]),
+    f"Residential by March {target.year}": _n(res["demand"]),
+    f"{fc.level:.0%} range": f"{_n(res['lower'])}–{_n(res['upper'])}",
+    "Change": "–" if change is None else f"{change:+.0f}%",
+    "Backtest error (MAPE)": f"{overall['mape'].iat[0]:.0f}%" if len(overall) else "–",
+}, per_row=5)
+
+history, future = forecast.chart_data(fc, ctx.filters.la, ctx.viewer)
+if category != ALL:
+    history, future = history[history["category"] == category], future[future["category"] == category]
+title = f"Children looked after by placement category, {where}" if category == ALL else \
+    f"{LABELS[category]}: children looked after, {where}"
+chart_csv = future.assign(date=future["date"].dt.date)
+ui.chart(figures_forecast.forecast_chart(history, future, title, large=ctx.meeting, level=fc.level),
+         chart_csv, "forecast_chart")
+st.caption(f"Solid: children looked after at each month end. Dashed: forecast for 31 March of each year, "
+           f"with its {fc.level:.0%} range shaded. Numbers of 1-4 are not drawn.")
+
+st.subheader("Forecast by year" + (" and category" if ctx.filters.la else ", LA and category"))
+shown = table.display[table.display["la"] == key] if ctx.filters.la else table.display
+if category != ALL:
+    shown = shown[shown["category"] == category]
+out = shown.rename(columns={"year": "31 March", "la_name": "LA", "category": "Category", "observed": "Now",
+                            "observed_at": "Now (date)", "demand": "Forecast", "lower": "Lower", "upper": "Upper",
+                            "interval": "Range"})
+# Wrapped as Suppressed so the table shows the legend when anything is hidden.
+ui.table(Suppressed(out, out, table.mask.loc[shown.index]), "forecast", hide=("la",))
+
+st.subheader("How this forecast is made")
+st.markdown(forecast.method_note(fc, summary))

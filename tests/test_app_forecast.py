@@ -1,0 +1,49 @@
+"""AppTest: the forecast page on the sample (region, an LA, deep links, meeting mode) and on a database without 903 history."""
+
+import pandas as pd
+
+from tests.apptest_support import metrics, qp, run_page, table_with
+
+PAGE = "pages/forecast.py"
+
+
+def test_region_forecast_tiles_table_chart_and_method(app, sample_db):
+    at = run_page(app, PAGE)
+    tiles = metrics(at)
+    now = sample_db.scalar("SELECT count(*) FROM episodes WHERE place IN ('K1','K2','R1','S1','P3') "
+                           "AND decom <= DATE '2024-03-31' AND (dec IS NULL OR dec > DATE '2024-03-31')")
+    assert tiles["Residential now (Mar 2024)"] == f"{now:,}"
+    assert "Residential by March 2029" in tiles and tiles["Backtest error (MAPE)"].endswith("%")
+    t = table_with(at, "Forecast")
+    assert set(t["31 March"]) == {f"{y}-03-31" for y in range(2025, 2030)}
+    assert set(t["Category"]) == {"residential", "supported", "fostering", "other"}
+    assert "All LAs loaded (sum)" in set(t["LA"]) and t["LA"].nunique() == 12
+    assert not t[["Now", "Forecast", "Lower", "Upper"]].isin(["1", "2", "3", "4"]).any().any()
+    assert len(at.get("vega_lite_chart")) == 1
+    assert any("Holt's damped trend" in m.value for m in at.markdown)
+    assert qp(at, "years") == "5"
+
+
+def test_deep_link_years_category_and_la(app):
+    at = run_page(app, PAGE, years="3", category="residential", la="Norfolk", meeting="1")
+    assert at.session_state["fc_years"] == 3 and at.session_state["fc_category"] == "residential"
+    assert at.title[0].value == "Forecast: Norfolk"
+    t = table_with(at, "Forecast")
+    assert set(t["Category"]) == {"residential"} and set(t["LA"]) == {"Norfolk"}
+    assert set(t["31 March"]) == {"2025-03-31", "2026-03-31", "2027-03-31"}
+    assert "Residential by March 2027" in metrics(at)
+    assert qp(at, "category") == "residential" and qp(at, "la") == "Norfolk"
+
+
+def test_bad_parameters_fall_back_to_defaults(app):
+    at = run_page(app, PAGE, years="lots", category="spaceships")
+    assert at.session_state["fc_years"] == 5 and at.session_state["fc_category"] == "All categories"
+
+
+def test_without_903_history_the_page_explains_how_to_load_it(app, sample_db):
+    with sample_db.write() as con:
+        con.execute("DELETE FROM episodes")
+    sample_db.close()
+    at = run_page(app, PAGE)
+    assert any("audit import 903" in i.value and "Data" in i.value for i in at.info)
+    assert not at.get("vega_lite_chart")

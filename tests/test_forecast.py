@@ -1,0 +1,194 @@
+"""Forecast: month-end history from the 903 episodes, damped-trend projections, totals, backtest, suppression, CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from audit import forecast
+from audit.cli import main
+
+NORFOLK = "E10000020"
+
+
+@pytest.fixture(scope="module")
+def fc5(sample_db_path):
+    """Five-year forecast of the sample (read-only)."""
+    from audit.db import Database
+
+    db = Database(sample_db_path)
+    yield db, forecast.forecast(db, 5)
+    db.close()
+
+
+def _plant(db, la: str, n0: int, per_month: float, months: int, place: str = "K2", first: dt.date = dt.date(2021, 4, 1)):
+    """Episodes for a stock that starts at n0 children and gains per_month children a month, none leaving."""
+    rows, k = [], 0
+    for i in range(n0):
+        rows.append((la, f"P{k}", dt.date(2019, 1, 1), place, first.year + 2))
+        k += 1
+    added = 0.0
+    for m in range(months):
+        added += per_month
+        while added >= 1:
+            start = (pd.Timestamp(first) + pd.DateOffset(months=m)).date() + dt.timedelta(days=3)
+            rows.append((la, f"P{k}", start, place, 2024 if start > dt.date(2023, 3, 31) else
+                         (2023 if start > dt.date(2022, 3, 31) else 2022)))
+            k += 1
+            added -= 1
+    with db.write() as con:
+        con.executemany("INSERT INTO episodes (la_code, child_id, decom, place, year) VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def test_sample_build_loads_903_history_but_no_second_round(sample_db):
+    assert sample_db.scalar("SELECT count(DISTINCT year) FROM episodes") == 5
+    assert sample_db.scalar("SELECT count(*) FROM rounds") == 1
+    cov = forecast.coverage(sample_db)
+    assert len(cov) == 11 and set(cov["first_year"]) == {2020} and set(cov["last_year"]) == {2024}
+
+
+def test_history_is_month_ends_inside_the_covered_years(sample_db):
+    h = forecast.history(sample_db, NORFOLK)
+    ends = sorted(h["month_end"].unique())
+    assert len(ends) == 60 and ends[0] == pd.Timestamp("2019-04-30") and ends[-1] == pd.Timestamp("2024-03-31")
+    # The last month end equals a direct count of open episodes, by category.
+    eps = sample_db.query("SELECT * FROM episodes WHERE la_code = $la", {"la": NORFOLK})
+    on = pd.Timestamp("2024-03-31")
+    open_ = eps[(pd.to_datetime(eps["decom"]) <= on) & (eps["dec"].isna() | (pd.to_datetime(eps["dec"]) > on))]
+    want = pd.Series(forecast.category_of(open_["place"])).value_counts()
+    got = h[h["month_end"] == on].set_index("category")["children"]
+    assert all(got[c] == want.get(c, 0) for c in forecast.CATEGORY_ORDER)
+
+
+def test_a_gap_in_the_years_loaded_starts_the_history_after_it(sample_db):
+    with sample_db.write() as con:
+        con.execute("DELETE FROM episodes WHERE year = 2022")
+    cov = forecast.coverage(sample_db)
+    assert set(cov["first_year"]) == {2023} and set(cov["years_loaded"]) == {4}
+    assert forecast.history(sample_db, NORFOLK)["month_end"].min() == pd.Timestamp("2022-04-30")
+
+
+def test_a_planted_trend_is_recovered(empty_db):
+    # 40 children in residential care in April 2021, one more every month for three years: 76 by March 2024.
+    _plant(empty_db, NORFOLK, 40, 1.0, 36)
+    h = forecast.history(empty_db, NORFOLK)
+    res = h[h["category"] == "residential"].sort_values("month_end")["children"].to_numpy()
+    assert res[0] == 41 and res[-1] == 76 and (np.diff(res) == 1).all()
+    fc = forecast.forecast(empty_db, 2)
+    row = fc.table[(fc.table["la"] == NORFOLK) & (fc.table["category"] == "residential")]
+    one, two = row["demand"].to_numpy()
+    # A straight line would give 88 and 100; a damped trend keeps most of the first year's growth.
+    assert 82 <= one <= 89 and one < two <= 101
+    assert (row["lower"] <= row["demand"]).all() and (row["demand"] <= row["upper"]).all()
+
+
+def test_project_recovers_growth_and_its_interval_covers_the_truth():
+    rng = np.random.default_rng(1)
+    t = np.arange(72)
+    truth = 200 * np.exp(0.06 * t / 12)
+    y = np.round(truth * np.exp(rng.normal(0, 0.01, len(t))))
+    p = forecast.project(y[:60], 12)
+    assert abs(p.mean[-1] / truth[71] - 1) < 0.05
+    assert p.lower[-1] <= truth[71] <= p.upper[-1]
+    flat = forecast.project(np.zeros(36), 12)
+    assert flat.method == "flat" and (flat.mean == 0).all() and (flat.upper == 0).all()
+
+
+def test_bounds_contain_demand_and_widen_with_the_horizon(fc5):
+    _, fc = fc5
+    t = fc.table
+    assert (t["lower"] <= t["demand"] + 1e-9).all() and (t["demand"] <= t["upper"] + 1e-9).all()
+    assert set(t["year"]) == {dt.date(y, 3, 31) for y in range(2025, 2030)} and set(t["interval"]) == {"80%"}
+    width = (t["upper"] - t["lower"]).groupby([t["la"], t["category"]]).apply(lambda w: np.diff(w.to_numpy()))
+    assert all((d >= -1e-6).all() for d in width)
+    big = t[(t["la"] == forecast.TOTAL) & (t["category"] == "fostering")]
+    assert (np.diff((big["upper"] - big["lower"]).to_numpy()) > 0).all()
+
+
+def test_totals_add_up_the_las(fc5):
+    _, fc = fc5
+    t = fc.table
+    las = t[t["la"] != forecast.TOTAL].groupby(["year", "category"])[["observed", "demand"]].sum().sort_index()
+    tot = t[t["la"] == forecast.TOTAL].set_index(["year", "category"]).sort_index()
+    assert (las["observed"] == tot["observed"]).all()
+    assert tot.xs("residential", level="category")["observed"].iat[0] == 650  # the sample's children in residential care
+    # The simulated total's median is at or above the sum of the LAs' medians (their forecasts skew upwards); for the
+    # large categories only a little. Small, noisy series ('other') skew far more by year 5.
+    ratio = (tot["demand"] / las["demand"]).unstack("category")
+    assert (ratio >= 0.99).all().all()
+    assert ratio[["residential", "fostering"]].le(1.1).all().all(), ratio
+    assert ((tot["lower"] <= tot["demand"]) & (tot["demand"] <= tot["upper"])).all()
+
+
+def test_backtest_error_is_small_and_intervals_are_honest(fc5):
+    db, _ = fc5
+    bt = forecast.backtest(db)
+    assert len(bt) == 44
+    s = forecast.backtest_summary(bt).set_index("category")
+    # Measured on the sample: MAPE 12% overall (fostering 5%, residential 11%), 78% of months inside the 80% band.
+    assert s.loc["all", "mape"] < 16 and s.loc["fostering", "mape"] < 8 and s.loc["residential", "mape"] < 15
+    assert 0.65 <= s.loc["all", "covered"] <= 0.92
+
+
+def test_published_table_hides_small_numbers_and_what_totals_would_reveal(fc5):
+    _, fc = fc5
+    pub = forecast.published(fc)
+    d = pub.display
+    for c in ("observed", "demand", "lower", "upper"):
+        nums = pd.to_numeric(d[c], errors="coerce")
+        assert not nums.between(1, 4).any(), c
+    raw = fc.table
+    small = raw["observed"].between(1, 4)
+    assert small.any() and (d.loc[small, "observed"] == "<5").all()
+    # In every year and category, LA figures hidden are never a lone one (the total would reveal it).
+    las = d[d["la"] != forecast.TOTAL]
+    for _, g in las.groupby(["year", "category"]):
+        assert g["observed"].isin(["<5", "c"]).sum() != 1 and g["demand"].isin(["<5", "c"]).sum() != 1
+
+
+def test_chart_data_starts_the_forecast_at_the_last_month(fc5):
+    _, fc = fc5
+    hist, fut = forecast.chart_data(fc, None)
+    last = hist[hist["month_end"] == hist["month_end"].max()].set_index("category")["children"]
+    first = fut[fut["date"] == pd.Timestamp("2024-03-31")].set_index("category")["demand"]
+    assert (last.sort_index() == first.sort_index()).all()
+
+
+def test_years_out_of_range_and_no_history(empty_db, fc5):
+    db, _ = fc5
+    with pytest.raises(ValueError, match="1-10"):
+        forecast.forecast(db, 11)
+    with pytest.raises(forecast.NoHistory, match="import at least two years"):
+        forecast.forecast(empty_db, 3)
+
+
+def test_cli_writes_the_suppressed_csv(sample_db, tmp_path, capsys):
+    out = tmp_path / "forecast.csv"
+    assert main(["--db", str(sample_db.path), "forecast", "--years", "3", "--out", str(out)]) == 0
+    df = pd.read_csv(out, encoding="utf-8-sig", dtype=str)
+    assert list(df.columns) == ["year", "la", "la_name", "category", "observed", "observed_at", "demand", "lower",
+                                "upper", "interval"]
+    assert len(df) == 3 * 12 * 4 and "<5" in set(df["observed"])
+    assert "backtest" in capsys.readouterr().out
+    one = tmp_path / "norfolk.csv"
+    assert main(["--db", str(sample_db.path), "forecast", "--years", "1", "--la", "Norfolk", "--out", str(one)]) == 0
+    assert set(pd.read_csv(one, encoding="utf-8-sig")["la_name"]) == {"Norfolk"}
+
+
+@pytest.mark.parametrize("args,reason", [(["--years", "0"], "--years must be 1-10"),
+                                         (["--years", "11"], "--years must be 1-10"),
+                                         (["--years", "2", "--la", "Narnia"], "not one of the 11 Eastern LAs")])
+def test_cli_refuses_bad_input(sample_db, tmp_path, capsys, args, reason):
+    out = tmp_path / "f.csv"
+    assert main(["--db", str(sample_db.path), "forecast", *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and reason in err[0] and not out.exists()
+
+
+def test_cli_without_903_history_exits_2(empty_db, tmp_path, capsys):
+    out = tmp_path / "f.csv"
+    assert main(["--db", str(empty_db.path), "forecast", "--years", "2", "--out", str(out)]) == 2
+    assert "no SSDA903 episode history" in capsys.readouterr().err and not out.exists()
