@@ -82,26 +82,40 @@ ui.kpi_tiles({
     "Backtest error (MAPE)": f"{overall['mape'].iat[0]:.0f}%" if len(overall) else "–",
 }, per_row=5)
 
-history, future = forecast.chart_data(fc, ctx.filters.la, ctx.viewer)
-if category != ALL:
-    history, future = history[history["category"] == category], future[future["category"] == category]
-title = f"Children looked after by placement category, {where}" if category == ALL else \
-    f"{LABELS[category]}: children looked after, {where}"
-chart_csv = future.assign(date=future["date"].dt.date)
-ui.chart(figures_forecast.forecast_chart(history, future, title, large=ctx.meeting, level=fc.level),
-         chart_csv, "forecast_chart")
-st.caption(f"Solid: children looked after at each month end. Dashed: forecast for 31 March of each year, "
-           f"with its {fc.level:.0%} range shaded. Numbers of 1-4 are not drawn.")
+VIEWS = ["Chart", "Table", "How it is made"]
 
-st.subheader("Forecast by year" + (" and category" if ctx.filters.la else ", LA and category"))
-shown = table.display[table.display["la"] == key] if ctx.filters.la else table.display
-if category != ALL:
-    shown = shown[shown["category"] == category]
-out = shown.rename(columns={"year": "31 March", "la_name": "LA", "category": "Category", "observed": "Now",
-                            "observed_at": "Now (date)", "demand": "Forecast", "lower": "Lower", "upper": "Upper",
-                            "interval": "Range"})
-# Wrapped as Suppressed so the table shows the legend when anything is hidden.
-ui.table(Suppressed(out, out, table.mask.loc[shown.index]), "forecast", hide=("la",))
 
-st.subheader("How this forecast is made")
-st.markdown(forecast.method_note(fc, summary))
+def chart_view() -> None:
+    """History and forecast per category, with the forecast's range shaded."""
+    history, future = forecast.chart_data(fc, ctx.filters.la, ctx.viewer)
+    if category != ALL:
+        history, future = history[history["category"] == category], future[future["category"] == category]
+    title = f"Children looked after by placement category, {where}" if category == ALL else \
+        f"{LABELS[category]}: children looked after, {where}"
+    chart_csv = future.assign(date=future["date"].dt.date)
+    ui.chart(figures_forecast.forecast_chart(history, future, title, large=ctx.meeting, level=fc.level),
+             chart_csv, "forecast_chart")
+    st.caption(f"Solid: children looked after at each month end. Dashed: forecast for 31 March of each year, "
+               f"with its {fc.level:.0%} range shaded. Numbers of 1-4 are not drawn.")
+
+
+def table_view() -> None:
+    """The forecast for every year (and LA) with its bounds, suppressed."""
+    shown = table.display[table.display["la"] == key] if ctx.filters.la else table.display
+    if category != ALL:
+        shown = shown[shown["category"] == category]
+    out = shown.rename(columns={"year": "31 March", "la_name": "LA", "category": "Category", "observed": "Now",
+                                "observed_at": "Now (date)", "demand": "Forecast", "lower": "Lower", "upper": "Upper",
+                                "interval": "Range"})
+    # Wrapped as Suppressed so the table shows the legend when anything is hidden.
+    ui.table(Suppressed(out, out, table.mask.loc[shown.index]), "forecast", hide=("la",))
+
+
+view, box = ui.views(VIEWS)
+with box:
+    if view == VIEWS[0]:
+        chart_view()
+    elif view == VIEWS[1]:
+        table_view()
+    else:
+        st.markdown(forecast.method_note(fc, summary))

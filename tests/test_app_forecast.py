@@ -14,18 +14,20 @@ def test_region_forecast_tiles_table_chart_and_method(app, sample_db):
                            "AND decom <= DATE '2024-03-31' AND (dec IS NULL OR dec > DATE '2024-03-31')")
     assert tiles["Residential now (Mar 2024)"] == f"{now:,}"
     assert "Residential by March 2029" in tiles and tiles["Backtest error (MAPE)"].endswith("%")
-    t = table_with(at, "Forecast")
+    # One view at a time: the chart first, the table and the method one click (or ?view=) away.
+    assert len(at.get("vega_lite_chart")) == 1 and not at.dataframe and qp(at, "view") is None
+    t = table_with(run_page(app, PAGE, view="Table"), "Forecast")
     assert set(t["31 March"]) == {f"{y}-03-31" for y in range(2025, 2030)}
     assert set(t["Category"]) == {"residential", "supported", "fostering", "other"}
     assert "All LAs loaded (sum)" in set(t["LA"]) and t["LA"].nunique() == 12
     assert not t[["Now", "Forecast", "Lower", "Upper"]].isin(["1", "2", "3", "4"]).any().any()
-    assert len(at.get("vega_lite_chart")) == 1
-    assert any("Holt's damped trend" in m.value for m in at.markdown)
+    method = run_page(app, PAGE, view="How it is made")
+    assert any("Holt's damped trend" in m.value for m in method.markdown) and not method.get("vega_lite_chart")
     assert qp(at, "years") == "5"
 
 
 def test_deep_link_years_category_and_la(app):
-    at = run_page(app, PAGE, years="3", category="residential", la="Norfolk", meeting="1")
+    at = run_page(app, PAGE, years="3", category="residential", la="Norfolk", meeting="1", view="Table")
     assert at.session_state["fc_years"] == 3 and at.session_state["fc_category"] == "residential"
     assert at.title[0].value == "Forecast: Norfolk"
     t = table_with(at, "Forecast")

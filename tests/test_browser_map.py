@@ -49,6 +49,9 @@ def test_clicking_a_district_shows_its_details_beside_the_map(page, app_url):
 
 def test_gap_table_csv_downloads_suppressed_and_ranked(page, app_url):
     open_map(page, app_url)
+    # The ranked towns are their own view, drawn when its tab is clicked; the URL then names it.
+    page.get_by_role("tab", name="Towns ranked by gap").click()
+    page.wait_for_function("() => location.search.includes('view=Towns')", timeout=30_000)
     button = page.get_by_test_id("stDownloadButton").filter(has_text="Download CSV").first
     button.wait_for(timeout=30_000)
     with page.expect_download() as info:
