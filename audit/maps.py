@@ -107,6 +107,19 @@ def colour_for(value: float, edges: list[float], palette: list[str] = SEQUENTIAL
     return palette[min(idx, len(palette) - 1) * (len(palette) - 1) // max(len(edges) - 2, 1)]
 
 
+def geojson(shapes: gpd.GeoDataFrame, digits: int = 4) -> dict:
+    """Shapes as GeoJSON for the browser, coordinates to `digits` decimals (4 is about 11 m): less to send and parse."""
+    fc = json.loads(shapes.to_json())
+
+    def rounded(c):
+        return [rounded(x) for x in c] if c and isinstance(c[0], list) else [round(c[0], digits), round(c[1], digits)]
+
+    for f in fc["features"]:
+        if f.get("geometry"):
+            f["geometry"]["coordinates"] = rounded(f["geometry"]["coordinates"])
+    return fc
+
+
 def choropleth(m: folium.Map, shapes: gpd.GeoDataFrame, value_col: str, label_col: str, display_col: str,
                title: str, name: str, large: bool = False, key: str = "la_code") -> list[float]:
     """Shade areas by a (suppressed) value; hidden values are grey and say '<5' in the tooltip."""
@@ -114,7 +127,7 @@ def choropleth(m: folium.Map, shapes: gpd.GeoDataFrame, value_col: str, label_co
     shapes = shapes.copy()
     shapes["_fill"] = [colour_for(v, edges) for v in shapes[value_col]]
     shapes["_shown"] = shapes[display_col].astype(str)
-    gj = json.loads(shapes[[key, label_col, "_shown", "_fill", "geometry"]].to_json())
+    gj = geojson(shapes[[key, label_col, "_shown", "_fill", "geometry"]])
     folium.GeoJson(
         gj,
         name=name,
@@ -144,8 +157,10 @@ def point_features(lats, lons, tips, **props) -> dict:
     compiles a Jinja template per element on every rerun (benchmarks/bench_pages).
     """
     extra = {k: list(v) for k, v in props.items()}
+    # A short id per feature: without one folium keys its per-feature style switch on the first unique
+    # property, the tooltip's HTML, and writes every tooltip into the page a second time.
     return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(lon), float(lat)]},
+        {"type": "Feature", "id": i, "geometry": {"type": "Point", "coordinates": [float(lon), float(lat)]},
          "properties": {"tip": tip, **{k: v[i] for k, v in extra.items()}}}
         for i, (lat, lon, tip) in enumerate(zip(lats, lons, tips))
     ]}
@@ -168,7 +183,7 @@ def homes_layer(m: folium.Map, homes: pd.DataFrame, name: str = "Children's home
         tip = (f'<div style="font-size:{size}px"><b>{escape(str(h.name))}</b><br>{escape(str(h.provider))}<br>'
                f"{int(h.places)} places · {escape(grade)}"
                f"<br><small>Needs met: {escape(str(h.needs_met or 'not stated'))}</small></div>")
-        features.append({"type": "Feature",
+        features.append({"type": "Feature", "id": len(features),  # short style keys (see point_features)
                          "geometry": {"type": "Point", "coordinates": [float(h.lon), float(h.lat)]},
                          "properties": {"kind": "home", "tip": tip,
                                         "_fill": GRADE_COLOURS.get(grade, NO_DATA),

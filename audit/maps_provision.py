@@ -9,7 +9,6 @@ All counts come in already suppressed; hidden values are grey.
 
 from __future__ import annotations
 
-import json
 from html import escape
 
 import folium
@@ -18,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from audit.colours import GAP, GRADE_COLOURS, NO_DATA, OKABE_ITO, SEQUENTIAL
-from audit.maps import FEATURE_TOOLTIP, Legend, OfflineMap, base_map, colour_for, homes_layer, point_features
+from audit.maps import FEATURE_TOOLTIP, Legend, OfflineMap, base_map, colour_for, geojson, homes_layer, point_features
 
 SHADES = {"children": "Children who need the service", "gap": "Gap score"}
 PROVIDER_COLOUR = OKABE_ITO[3]   # reddish purple: apart from the Ofsted-grade colours of homes
@@ -78,7 +77,7 @@ def district_layer(m: folium.Map, districts: gpd.GeoDataFrame, shade: str, large
     })
     gdf = gpd.GeoDataFrame(props, geometry=districts.geometry.to_numpy(), crs=districts.crs)
     folium.GeoJson(
-        json.loads(gdf.to_json()), name=f"Districts: {SHADES[shade].lower()}",
+        geojson(gdf), name=f"Districts: {SHADES[shade].lower()}",
         style_function=lambda f: {"fillColor": f["properties"]["_fill"], "color": "#444444", "weight": 1,
                                   "fillOpacity": 0.7},
         highlight_function=lambda f: {"weight": 3, "color": "#000000"},
@@ -92,7 +91,7 @@ def district_layer(m: folium.Map, districts: gpd.GeoDataFrame, shade: str, large
 def la_layer(m: folium.Map, las: gpd.GeoDataFrame) -> None:
     """LA boundaries as lines that let clicks through to the districts beneath."""
     folium.GeoJson(
-        json.loads(las[["la_code", "la_name", "geometry"]].to_json()), name="LA boundaries", interactive=False,
+        geojson(las[["la_code", "la_name", "geometry"]]), name="LA boundaries", interactive=False,
         style_function=lambda f: {"fill": False, "color": LA_LINE, "weight": 2.6, "opacity": 0.9},
     ).add_to(m)
 

@@ -430,7 +430,6 @@ def district_rows(plan: Plan, viewer: Viewer = PUBLIC) -> Suppressed:
 
 def plan_map(plan: Plan, viewer: Viewer = PUBLIC, focus: str | None = None, large: bool = False):
     """Proposed homes (numbered, with their catchment) over the districts where the children to bring closer live."""
-    import json
     from html import escape
 
     import folium
@@ -451,7 +450,7 @@ def plan_map(plan: Plan, viewer: Viewer = PUBLIC, focus: str | None = None, larg
     m.options.update(zoom_snap=0.25, zoom_delta=0.5)
     maps.choropleth(m, shapes, "value", "district_name", "shown", "Children to bring closer",
                     "Children to bring closer, by home district", large, key="district_code")
-    folium.GeoJson(json.loads(las[["la_code", "la_name", "geometry"]].to_json()), name="LA boundaries",
+    folium.GeoJson(maps.geojson(las[["la_code", "la_name", "geometry"]]), name="LA boundaries",
                    interactive=False, style_function=lambda f: {"fill": False, "color": "#111111", "weight": 2.4}).add_to(m)
     font = 16 if large else 12
     existing = folium.FeatureGroup(name="Homes with places matching can use")
