@@ -39,3 +39,16 @@ def forecast_chart(history: pd.DataFrame, future: pd.DataFrame, title: str, larg
                  alt.Tooltip("lower:Q", title=f"Lower ({level:.0%})", format=",.0f"),
                  alt.Tooltip("upper:Q", title=f"Upper ({level:.0%})", format=",.0f")])
     return chart_style.style(alt.layer(band, hist, line), title, large, height=460 if large else 380)
+
+
+def page_chart(db, years: int, la: str | None, category: str | None, title: str, large: bool = False,
+               viewer=None) -> tuple[alt.LayerChart, pd.DataFrame]:
+    """The forecast page's chart and its CSV, built from the database in one call so the page can cache both."""
+    from audit import forecast
+
+    fc = forecast.forecast(db, years)
+    history, future = forecast.chart_data(fc, la, viewer)
+    if category:
+        history, future = history[history["category"] == category], future[future["category"] == category]
+    return (forecast_chart(history, future, title, large=large, level=fc.level),
+            future.assign(date=future["date"].dt.date))

@@ -34,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -188,6 +189,14 @@ def forecast(db: Database, years: int, la: str | None = None, level: float = LEV
     """Demand for each of the next `years` years (31 March) by LA and category, with the region's totals."""
     if not 1 <= int(years) <= MAX_YEARS:
         raise ValueError(f"years must be 1-{MAX_YEARS}, not {years}")
+    return _forecast_once(db, db.version, int(years), la, level)
+
+
+@lru_cache(maxsize=8)
+def _forecast_once(db: Database, version: str, years: int, la: str | None, level: float) -> Forecast:
+    """One fit per data version and choice: the page's chart, table and tiles all start from the same forecast."""
+    if not 1 <= int(years) <= MAX_YEARS:
+        raise ValueError(f"years must be 1-{MAX_YEARS}, not {years}")
     hist = history(db, la)
     if hist.empty:
         raise NoHistory("no SSDA903 episode history is loaded" + (f" for {region.la_name(la) or la}" if la else "")
@@ -325,6 +334,11 @@ def published(fc: Forecast, viewer=None) -> Suppressed:
 def extract(fc: Forecast, viewer=None) -> pd.DataFrame:
     """The forecast as published in CSV extracts (see published)."""
     return published(fc, viewer).display
+
+
+def published_table(db: Database, years: int, viewer=None) -> Suppressed:
+    """published() for the page: from the database in one call, so the page can cache it by data version."""
+    return published(forecast(db, years), viewer)
 
 
 def chart_data(fc: Forecast, la: str | None, viewer=None) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -48,7 +48,7 @@ def plan(quick: bool, scales: list[str]) -> list[tuple[str, list[str], str]]:
     for s in scales:
         extra = ["--first-run", "1" if quick else "2"] if s == "regional" else ["--no-references"]
         steps.append((f"browser {s}", ["benchmarks.bench_browser", "--scale", s,
-                                       "--repeat", ("3" if quick else "4") if s == "regional" else "2", *extra],
+                                       "--repeat", ("3" if quick else "8") if s == "regional" else "2", *extra],
                       f"browser-{s}.json"))
     return steps
 

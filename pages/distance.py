@@ -24,7 +24,7 @@ if len(row):
         "Outside the region": fmt(r["% outside the region"]),
     }, per_row=5)
 
-VIEWS = ["Distance from home", "Where children are placed", "Who uses each LA's places"]
+VIEWS = ["Distance from home", "By cohort", "Where children are placed", "Who uses each LA's places"]
 
 
 def distance_view() -> None:
@@ -35,8 +35,11 @@ def distance_view() -> None:
     ui.chart(figures_flows.distance_bands_figure(chart_data, labels, large=ctx.meeting),
              bands.display.drop(columns="la_code"), "distance_bands")
     ui.table(summary, "distance_by_la", hide=("la_code",))
+
+
+def cohort_view() -> None:
+    """How far from home each cohort's children are placed."""
     cohorts = ui.cached(distance.by_cohort, ctx.filters, ctx.viewer)
-    st.markdown("**Distance from home by cohort**" + ("" if ctx.filters.la is None else f"**: {where}**"))
     if cohorts is None:
         st.caption("Cohorts appear here once they have been fitted for this audit round.")
     else:
@@ -65,4 +68,4 @@ def local_use_view() -> None:
 
 view, box = ui.views(VIEWS)
 with box:
-    {VIEWS[0]: distance_view, VIEWS[1]: flows_view, VIEWS[2]: local_use_view}[view]()
+    {VIEWS[0]: distance_view, VIEWS[1]: cohort_view, VIEWS[2]: flows_view, VIEWS[3]: local_use_view}[view]()

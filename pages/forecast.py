@@ -59,7 +59,7 @@ if key not in set(fc.table["la"]):
     st.info(f"The SSDA903 history loaded does not cover {where}: load its returns on the Data page.",
             icon=":material/info:")
     st.stop()
-table = forecast.published(fc, ctx.viewer)
+table = ui.cached(forecast.published_table, years, ctx.viewer)
 mine = table.numeric[table.numeric["la"] == key]
 target = mine["year"].max()
 res = mine[(mine["category"] == "residential") & (mine["year"] == target)].iloc[0]
@@ -87,14 +87,11 @@ VIEWS = ["Chart", "Table", "How it is made"]
 
 def chart_view() -> None:
     """History and forecast per category, with the forecast's range shaded."""
-    history, future = forecast.chart_data(fc, ctx.filters.la, ctx.viewer)
-    if category != ALL:
-        history, future = history[history["category"] == category], future[future["category"] == category]
     title = f"Children looked after by placement category, {where}" if category == ALL else \
         f"{LABELS[category]}: children looked after, {where}"
-    chart_csv = future.assign(date=future["date"].dt.date)
-    ui.chart(figures_forecast.forecast_chart(history, future, title, large=ctx.meeting, level=fc.level),
-             chart_csv, "forecast_chart")
+    chart, chart_csv = ui.cached(figures_forecast.page_chart, years, ctx.filters.la,
+                                 None if category == ALL else category, title, ctx.meeting, ctx.viewer)
+    ui.chart(chart, chart_csv, "forecast_chart")
     st.caption(f"Solid: children looked after at each month end. Dashed: forecast for 31 March of each year, "
                f"with its {fc.level:.0%} range shaded. Numbers of 1-4 are not drawn.")
 

@@ -47,6 +47,7 @@ def test_cohort_table_once_cohorts_exist(app, sample_db):
     plant_exploitation_cohort(sample_db, rid)
     # DuckDB shares one instance per path within a process: close ours so the app opens the new file.
     sample_db.close()
-    at = run_page(app, "pages/distance.py")
+    at = run_page(app, "pages/distance.py", view="By cohort")
     cohorts = table_with(at, "Cohort")
     assert cohorts["Cohort"].tolist() == ["Exploitation", "Other", "All"]
+    assert not at.get("vega_lite_chart")  # the cohort table is a view of its own
