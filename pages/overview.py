@@ -13,19 +13,28 @@ st.caption("Children in residential care in the audit round, their co-occurring 
 ui.kpi_tiles(ui.cached(overview.kpis, ctx.filters, ctx.viewer))
 
 table = ui.cached(overview.la_table, ctx.filters, ctx.viewer)
-left, right = st.columns([1, 1], gap="large")
-with left:
-    st.subheader("Children in the audit by LA")
-    ui.chart(figures.la_children_bar(table, highlight=ctx.filters.la, large=ctx.meeting),
-             table.display[["LA", "Children"]], "children_by_la")
-with right:
-    st.subheader("Where the children come from, and where the homes are")
+
+
+def map_view() -> None:
+    """Where the children come from, and where the region's homes are."""
     shapes, homes = ui.cached(overview.map_layers, ctx.filters, ctx.viewer)
     m = maps.region_overview_map(shapes, homes, focus=ctx.filters.la, large=ctx.meeting)
-    st_folium(m, returned_objects=[], height=560 if ctx.meeting else 480, use_container_width=True, key="overview_map")
-    st.caption("Circles are children's homes, sized by places and coloured by Ofsted grade. Areas with fewer than 5 children are grey.")
+    st_folium(m, returned_objects=[], height=620 if ctx.meeting else 540, use_container_width=True, key="overview_map")
+    st.caption("Areas are shaded by children in the audit (grey: fewer than 5); circles are children's homes, sized by "
+               "places and coloured by Ofsted grade.")
 
-# The full table opens on request, so the landing page draws its chart and map first.
-if box := ui.expander("LA comparison: every figure for every LA", "overview_table_open"):
-    with box:
-        ui.table(table, "overview_by_la", hide=("la_code",))
+
+def la_view() -> None:
+    """Children in the audit by LA as a chart, with every figure for every LA one click away."""
+    ui.chart(figures.la_children_bar(table, highlight=ctx.filters.la, large=ctx.meeting),
+             table.display[["LA", "Children"]], "children_by_la")
+    # The full table opens on request, so the view draws its chart first.
+    if box := ui.expander("LA comparison: every figure for every LA", "overview_table_open"):
+        with box:
+            ui.table(table, "overview_by_la", hide=("la_code",))
+
+
+# One view at a time, the map first: on a shared screen each gets the full width.
+view, box = ui.views(["Map of children and homes", "Children by LA"])
+with box:
+    (map_view if view == "Map of children and homes" else la_view)()

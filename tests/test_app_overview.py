@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.apptest_support import metrics
+from tests.apptest_support import metrics, qp
 
 
 @pytest.fixture
@@ -18,9 +18,12 @@ def test_overview_shows_kpis_table_and_banner(app, make_app, sample_db):
     assert kp["Children in the audit"] == f"{n:,}"
     assert kp["Homes in region"] == f"{sample_db.scalar('SELECT count(*) FROM homes'):,}"
     assert any("Synthetic sample data" in w.value for w in at.warning)
-    # The LA table waits behind its expander, so the landing page draws the chart and map first.
-    assert not at.dataframe and len(at.get("vega_lite_chart")) == 1
-    at = make_app(state={"overview_table_open": True}).run()
+    # The map is the first view; the chart is the other, and its LA table waits behind an expander.
+    assert not at.dataframe and not at.get("vega_lite_chart") and qp(at, "view") is None
+    assert any("Ofsted grade" in c.value for c in at.caption)
+    by_la = make_app(view="Children by LA").run()
+    assert len(by_la.get("vega_lite_chart")) == 1 and not by_la.dataframe
+    at = make_app(view="Children by LA", state={"overview_table_open": True}).run()
     table = at.dataframe[0].value
     assert len(table) == 11 and "Children" in table.columns
     assert at.query_params.get("round") == ["2024 sample"] or at.query_params.get("round") == "2024 sample"

@@ -46,7 +46,10 @@ def test_deep_link_selects_la(page, app_url):
 def test_csv_download_is_the_suppressed_table(page, app_url):
     page.goto(app_url)
     wait_for_app_idle(page)
-    # The LA table is drawn only once its expander is opened.
+    # The LA chart is the second view; its table is drawn only once its expander is opened.
+    page.get_by_role("tab", name="Children by LA").click()
+    page.wait_for_function("() => location.search.includes('view=Children')", timeout=30_000)
+    page.get_by_text("LA comparison: every figure for every LA").wait_for(timeout=30_000)
     assert page.get_by_test_id("stDataFrame").count() == 0
     page.get_by_text("LA comparison: every figure for every LA").click()
     page.get_by_test_id("stDataFrame").first.wait_for(timeout=30_000)
