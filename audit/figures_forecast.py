@@ -7,7 +7,7 @@ import pandas as pd
 
 from audit import chart_style
 from audit.colours import OKABE_ITO
-from audit.forecast import CATEGORY_ORDER
+from audit.forecast import CATEGORY_LABELS, CATEGORY_ORDER
 
 CATEGORY_COLOURS = dict(zip(CATEGORY_ORDER, OKABE_ITO))
 
@@ -22,18 +22,21 @@ def forecast_chart(history: pd.DataFrame, future: pd.DataFrame, title: str, larg
     """
     cats = [c for c in CATEGORY_ORDER if c in set(history["category"]) | set(future["category"])]
     scale = alt.Scale(domain=cats, range=[CATEGORY_COLOURS[c] for c in cats])
-    colour = alt.Color("category:N", title="Placement category", scale=scale, sort=cats)
+    # One colour encoding for every layer: a layer with legend=None would drop the shared legend.
+    colour = alt.Color("category:N", title=None, scale=scale, sort=cats,
+                       legend=alt.Legend(orient="top", direction="horizontal", labelExpr=" : ".join(
+                           [f"datum.label === '{c}' ? '{CATEGORY_LABELS.get(c, c)}'" for c in cats] + ["datum.label"])))
     x_title = "31 March of each year (history: month ends)"
     hist = alt.Chart(history).mark_line(strokeWidth=3 if large else 2).encode(
-        x=alt.X("month_end:T", title=x_title),
+        x=alt.X("month_end:T", title=x_title, axis=alt.Axis(format="%Y", tickCount="year")),
         y=alt.Y("children:Q", title="Children"),
         color=colour,
         tooltip=[alt.Tooltip("month_end:T", title="Month end", format="%b %Y"), alt.Tooltip("category:N", title="Category"),
                  alt.Tooltip("children:Q", title="Children looked after", format=",.0f")])
     band = alt.Chart(future).mark_area(opacity=0.18).encode(
-        x="date:T", y="lower:Q", y2="upper:Q", color=alt.Color("category:N", scale=scale, legend=None))
+        x="date:T", y="lower:Q", y2="upper:Q", color=colour)
     line = alt.Chart(future).mark_line(strokeDash=[6, 4], strokeWidth=3 if large else 2, point=True).encode(
-        x="date:T", y="demand:Q", color=alt.Color("category:N", scale=scale, legend=None),
+        x="date:T", y="demand:Q", color=colour,
         tooltip=[alt.Tooltip("date:T", title="31 March", format="%Y"), alt.Tooltip("category:N", title="Category"),
                  alt.Tooltip("demand:Q", title="Forecast", format=",.0f"),
                  alt.Tooltip("lower:Q", title=f"Lower ({level:.0%})", format=",.0f"),

@@ -80,7 +80,7 @@ ui.kpi_tiles({
     f"{fc.level:.0%} range": f"{_n(res['lower'])}–{_n(res['upper'])}",
     "Change": "–" if change is None else f"{change:+.0f}%",
     "Backtest error (MAPE)": f"{overall['mape'].iat[0]:.0f}%" if len(overall) else "–",
-}, per_row=5)
+}, per_row=3 if ctx.meeting else 5)  # long labels need the room on a shared screen
 
 VIEWS = ["Chart", "Table", "How it is made"]
 
