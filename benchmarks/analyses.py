@@ -162,7 +162,12 @@ def forecast_rows(db, scale: str, repeat: int) -> list[Row]:
     series = fc.history.groupby(["la_code", "category"]).ngroups
     total = fc.table[(fc.table["la"] == forecast.TOTAL) & (fc.table["year"] == fc.table["year"].min())]["observed"].sum()
     note = f"{eps:,} episodes, {series} series, {total:,} children looked after at the last month end"
-    run5 = time_ms(lambda: forecast.forecast(db, 5), repeat)
+    def fit() -> None:
+        """A fresh fit: the app keeps one fit per data version in memory, which would time a lookup."""
+        forecast._forecast_once.cache_clear()
+        forecast.forecast(db, 5)
+
+    run5 = time_ms(fit, repeat)
     back = time_ms(lambda: forecast.backtest(db), max(1, repeat // 2))
     return [Row("analysis", "forecast: month-end history (SQL)", scale, "ms", hist, note=note),
             Row("analysis", "forecast: 5 years, every LA and category (history + ETS fits)", scale, "ms", run5),
