@@ -228,11 +228,14 @@ def cmd_forecast(db: Database, args) -> int:
         table = table[table["la"] != forecast.TOTAL]
     Path(args.out).write_bytes(to_csv_bytes(table))
     bt = forecast.backtest_summary(forecast.backtest(db, la))
-    total = fc.table[fc.table["la"] == (la or forecast.TOTAL)]
+    # The summary printed is suppressed like the CSV: one LA's small categories would otherwise show 1-4.
+    shown = forecast.published(fc).display
+    total = shown[shown["la"] == (la or forecast.TOTAL)]
     last = total[total["year"] == total["year"].max()]
     print(f"history to {fc.last_date}; {fc.level:.0%} intervals; damped-trend ETS per LA and category")
+    fmt = lambda v: v if isinstance(v, str) else f"{v:,.0f}"
     for r in last.itertuples():
-        print(f"  {r.category:<12} {r.observed:>7,} now -> {r.demand:>9,.0f} ({r.lower:,.0f}-{r.upper:,.0f}) by {r.year}")
+        print(f"  {r.category:<12} {fmt(r.observed):>7} now -> {fmt(r.demand):>7} ({fmt(r.lower)}-{fmt(r.upper)}) by {r.year}")
     if not bt.empty:
         allrow = bt[bt["category"] == "all"].iloc[0]
         print(f"backtest (last 12 months held out): MAPE {allrow['mape']:.1f}% over {int(allrow['series'])} series, "
