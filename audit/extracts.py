@@ -179,6 +179,20 @@ def _forecast(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     return table[table["la"] != forecast.TOTAL] if f.la else table
 
 
+@register("forecast_by_cohort", "Forecast: residential places each cohort will need, next five years (80% intervals)")
+def _forecast_by_cohort(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """The forecast page's cohort table: the residential forecast split by the round's stored cohorts."""
+    from audit import forecast
+
+    try:
+        table = forecast.by_cohort(db, forecast.DEFAULT_YEARS, f.round_id, f.la, viewer)
+    except forecast.NoHistory as exc:
+        raise KeyError(str(exc)) from exc
+    if table is None:
+        raise KeyError("no cohorts are stored for this round: fit them first (`audit cohorts` or the Cohorts page)")
+    return table.display
+
+
 def export(db: Database, name: str, la: str | None = None, round_label: str | None = None,
            viewer: Viewer | None = None) -> bytes:
     """CSV bytes of a named extract; from the command line the named LA is the viewer's own."""

@@ -362,6 +362,50 @@ def chart_data(fc: Forecast, la: str | None, viewer=None) -> tuple[pd.DataFrame,
     return hist.reset_index(drop=True), fut.rename(columns={"year": "date"})
 
 
+def by_cohort(db: Database, years: int, round_id: int, la: str | None = None, viewer=None) -> Suppressed | None:
+    """Residential demand in each future year split by the audit round's cohorts: how many places each will need.
+
+    The split assumes each cohort keeps the share of children in residential care it has in the audit round
+    (the needs audit is one snapshot, so there is nothing to trend the mix from). None without stored cohorts.
+    """
+    from audit import cohort_store
+    from audit.suppress import PRIMARY, PUBLIC, suppress
+
+    viewer = viewer or PUBLIC
+    fit = cohort_store.stored(db, round_id)
+    shares = db.q("forecast_cohort_shares", round_id=round_id, la=la)
+    if fit is None or shares.empty:
+        return None
+    res = forecast(db, years).table
+    res = res[(res["la"] == (la or TOTAL)) & (res["category"] == "residential")]
+    counted = suppress(shares[["children"]].astype(int).assign(la=la), ["children"], col_totals=True, la_col="la",
+                       viewer=viewer)
+    share = shares["children"] / shares["children"].sum()
+    rows = []
+    for i, c in enumerate(shares["cohort"].astype(int)):
+        for r in res.itertuples():
+            rows.append({"year": r.year, "cohort": f"{c}. {fit.names.get(c, f'Cohort {c}')}",
+                         "children_in_audit": counted.display["children"].iat[i], "share_pct": round(100 * share.iat[i]),
+                         "demand": round(r.demand * share.iat[i]), "lower": round(r.lower * share.iat[i]),
+                         "upper": round(r.upper * share.iat[i]), "_hidden": bool(counted.mask["children"].iat[i])})
+    out = pd.DataFrame(rows)
+    values = ["share_pct", "demand", "lower", "upper"]
+    mask = pd.DataFrame(False, index=out.index, columns=values)
+    if not viewer.may_see(la):
+        for c in ("demand", "lower", "upper"):
+            mask[c] = out[c].between(1, 4)
+    display = out[["year", "cohort", "children_in_audit", *values]].astype({c: object for c in values})
+    display[values] = display[values].mask(mask, PRIMARY)
+    # A hidden cohort count hides its share and forecasts too (with the same mark), or they would give it back.
+    hidden = out["_hidden"]
+    for c in values:
+        display.loc[hidden, c] = display.loc[hidden, "children_in_audit"]
+        mask.loc[hidden, c] = True
+    numeric = out[["year", "cohort", *values]].astype({c: float for c in values})
+    numeric[values] = numeric[values].mask(mask)
+    return Suppressed(display, numeric, mask.reindex(columns=display.columns, fill_value=False))
+
+
 def method_note(fc: Forecast, summary: pd.DataFrame) -> str:
     """How the forecast was made, in plain English, with its measured backtest error."""
     cov = fc.coverage

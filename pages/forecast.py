@@ -82,7 +82,7 @@ ui.kpi_tiles({
     "Backtest error (MAPE)": f"{overall['mape'].iat[0]:.0f}%" if len(overall) else "–",
 }, per_row=3 if ctx.meeting else 5)  # long labels need the room on a shared screen
 
-VIEWS = ["Chart", "Table", "How it is made"]
+VIEWS = ["Chart", "Table", "By cohort", "How it is made"]
 
 
 def chart_view() -> None:
@@ -108,11 +108,29 @@ def table_view() -> None:
     ui.table(Suppressed(out, out, table.mask.loc[shown.index]), "forecast", hide=("la",))
 
 
+def cohort_view() -> None:
+    """How many residential places each cohort of the audit round will need, if its share stays the same."""
+    split = ui.cached(forecast.by_cohort, years, ctx.filters.round_id, ctx.filters.la, ctx.viewer)
+    if split is None:
+        st.info("Cohorts appear here once they have been fitted for this audit round (Cohorts page).",
+                icon=":material/info:")
+        return
+    st.caption(f"The residential forecast for {where}, split by the cohorts of the audit round in the sidebar: each "
+               "cohort is assumed to keep the share of children in residential care it has in that round. Forecasts "
+               "are rounded to whole children; shares and forecasts resting on a hidden count are hidden with it.")
+    out = split.display.rename(columns={"year": "31 March", "cohort": "Cohort", "children_in_audit": "Children in audit",
+                                        "share_pct": "Share (%)", "demand": "Forecast", "lower": "Lower",
+                                        "upper": "Upper"})
+    ui.table(Suppressed(out, out, split.mask.set_axis(out.columns, axis=1)), "forecast_by_cohort")
+
+
 view, box = ui.views(VIEWS)
 with box:
     if view == VIEWS[0]:
         chart_view()
     elif view == VIEWS[1]:
         table_view()
+    elif view == VIEWS[2]:
+        cohort_view()
     else:
         st.markdown(forecast.method_note(fc, summary))

@@ -49,3 +49,12 @@ def test_without_903_history_the_page_explains_how_to_load_it(app, sample_db):
     at = run_page(app, PAGE)
     assert any("audit import 903" in i.value and "Data" in i.value for i in at.info)
     assert not at.get("vega_lite_chart")
+
+
+def test_cohort_view_splits_the_residential_forecast(app, sample_db):
+    at = run_page(app, PAGE, view="By cohort", years="2")
+    t = table_with(at, "Cohort")
+    k = sample_db.scalar("SELECT count(DISTINCT cohort) FROM child_cohorts")
+    assert len(t) == 2 * k and set(t["31 March"]) == {"2025-03-31", "2026-03-31"}
+    assert any("keep the share" in c.value for c in at.caption)
+    assert not at.get("vega_lite_chart")

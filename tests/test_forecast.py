@@ -192,3 +192,35 @@ def test_cli_without_903_history_exits_2(empty_db, tmp_path, capsys):
     out = tmp_path / "f.csv"
     assert main(["--db", str(empty_db.path), "forecast", "--years", "2", "--out", str(out)]) == 2
     assert "no SSDA903 episode history" in capsys.readouterr().err and not out.exists()
+
+
+def test_residential_forecast_split_by_cohort_adds_up_and_hides_small_cohorts(sample_db):
+    rid = int(sample_db.q("rounds")["round_id"].iat[0])
+    region_split = forecast.by_cohort(sample_db, 3, rid)
+    shares = sample_db.query("SELECT cohort, count(*) AS n FROM child_cohorts WHERE round_id = $r GROUP BY 1 ORDER BY 1",
+                             {"r": rid})
+    d = region_split.display
+    assert d["year"].nunique() == 3 and d["cohort"].nunique() == len(shares)
+    assert [int(x) for x in d.drop_duplicates("cohort")["children_in_audit"]] == shares["n"].tolist()
+    # Each year's cohort forecasts add up (to rounding) to the region's residential forecast.
+    res = forecast.forecast(sample_db, 3).table
+    res = res[(res["la"] == forecast.TOTAL) & (res["category"] == "residential")].set_index("year")["demand"]
+    for year, g in region_split.numeric.groupby("year"):
+        assert abs(g["demand"].sum() - res[year]) <= len(g)
+    # An LA with a cohort of 1-4 children: that cohort's share and forecasts are hidden with its count.
+    counts = sample_db.query("SELECT la_code, cohort, count(*) AS n FROM child_cohorts WHERE round_id = $r GROUP BY 1, 2",
+                             {"r": rid})
+    la = counts[counts["n"] < 5]["la_code"].iat[0]
+    small = forecast.by_cohort(sample_db, 3, rid, la).display
+    hidden = small[small["children_in_audit"] == "<5"]
+    assert len(hidden) and (hidden[["share_pct", "demand", "lower", "upper"]] == "<5").all().all()
+    values = small[["children_in_audit", "demand", "lower", "upper"]].astype(str).to_numpy().ravel()
+    assert not set(values) & {"1", "2", "3", "4"}
+
+
+def test_split_by_cohort_needs_stored_cohorts(sample_db):
+    rid = int(sample_db.q("rounds")["round_id"].iat[0])
+    with sample_db.write() as con:
+        con.execute("DELETE FROM child_cohorts")
+        con.execute("DELETE FROM cohort_fits")
+    assert forecast.by_cohort(sample_db, 3, rid) is None
