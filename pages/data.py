@@ -182,6 +182,103 @@ def rounds_view() -> None:
             st.success(st.session_state.pop("deleted"), icon=":material/delete:")
 
 
+def homes_tab() -> None:
+    """Load the children's homes file (replaces the homes table)."""
+    st.caption("One row per home: urn, places, postcode or lat+lon, and optionally name, provider, sector, la, "
+               "ofsted_grade, needs_met (need codes or categories, ';'-separated), weekly_fee. Replaces the homes table.")
+    with st.form("homes_form"):
+        f_h = st.file_uploader("Homes file (CSV or XLSX)", type=["csv", "xlsx"], key="homes_file")
+        if st.form_submit_button("Check and load homes", icon=":material/upload:") and f_h is not None:
+            with _saved([f_h]) as paths:
+                _run("res_homes", "Checking homes", lambda p: import_provision.load_homes(db, paths[0], progress=p,
+                                                                                         source_name=f_h.name))
+    r = _report("res_homes", "homes")
+    if r is not None:
+        st.success(f"Loaded {r['homes']:,} homes with {r['places']:,} places.", icon=":material/check_circle:")
+        _warnings(r["warnings"], "homes")
+
+
+def ofsted_tab() -> None:
+    """Load Ofsted's providers list, replacing the homes or updating them by URN."""
+    st.caption("Ofsted's providers list in any release's column names (e.g. 'Max Users' or 'Number of registered places'). "
+               "Children's homes in the Eastern region are kept; closed registrations and other provider types are left out.")
+    with st.form("ofsted_form"):
+        f_o = st.file_uploader("Ofsted providers list (CSV or XLSX)", type=["csv", "xlsx"], key="ofsted_file")
+        mode = st.radio("How to load", ["replace", "update"], horizontal=True, key="ofsted_mode",
+                        format_func={"replace": "Replace the homes table",
+                                     "update": "Update homes by URN (keep locations and needs met from the homes file)"}.get)
+        if st.form_submit_button("Check and load the Ofsted list", icon=":material/upload:") and f_o is not None:
+            with _saved([f_o]) as paths:
+                _run("res_ofsted", "Reading the Ofsted list", lambda p: import_ofsted.load(
+                    db, paths[0], mode=mode, source_name=f_o.name, progress=p))
+    r = _report("res_ofsted", "ofsted")
+    if r is not None:
+        st.success(f"Loaded {r['homes']:,} children's homes with {r['places']:,} places.", icon=":material/check_circle:")
+        _warnings(r["warnings"], "ofsted")
+    with st.expander("How Ofsted registration categories map onto the needs taxonomy"):
+        st.markdown("Ofsted's categories say which children a home may accept, not what it specialises in, so the "
+                    "mapping is narrow. Sexually harmful behaviour, fire-setting, harm to animals, offending, sexual and "
+                    "criminal exploitation, placement breakdown and being out of education have no Ofsted category: homes "
+                    "loaded from the list are never counted as meeting them. Ofsted withholds children's home addresses, "
+                    "so a home without a postcode is placed at the centre of its LA.")
+        st.dataframe(import_ofsted.mapping_table(), hide_index=True, width="stretch")
+
+
+def shortbreaks_tab() -> None:
+    """Load short-break providers and children together."""
+    st.caption("Providers (provider_id, capacity, postcode or lat+lon, ...) and children (child_id, la, age, ...). "
+               "Both files are checked together and replace the short-break tables.")
+    with st.form("sb_form"):
+        f_p = st.file_uploader("Short-break providers (CSV or XLSX)", type=["csv", "xlsx"], key="sb_prov")
+        f_c = st.file_uploader("Short-break children (CSV or XLSX)", type=["csv", "xlsx"], key="sb_kids")
+        if st.form_submit_button("Check and load short breaks", icon=":material/upload:") and f_p and f_c:
+            with _saved([f_p, f_c]) as paths:
+                _run("res_sb", "Checking short breaks", lambda p: import_provision.load_shortbreaks(
+                    db, paths[0], paths[1], progress=p, source_names=(f_p.name, f_c.name)))
+    r = _report("res_sb", "shortbreaks")
+    if r is not None:
+        st.success(f"Loaded {r['providers']:,} providers and {r['children']:,} children.", icon=":material/check_circle:")
+        _warnings(r["warnings"], "sb")
+
+
+def ssda903_tab() -> None:
+    """Load SSDA903 returns: a round of the children in residential care, and the history."""
+    st.caption("Header, episodes, missing, OC2, UASC and DoLo CSVs, one year or several, with dates as DD/MM/YYYY or "
+               "YYYY-MM-DD. Children in residential care (K1, K2, R1, S1, P3) on the audit date become a round; the "
+               "episode history is kept (postcodes reduced to sectors) for forecasting.")
+    with st.form("f903_form"):
+        f_9 = st.file_uploader("SSDA903 files", type=["csv", "xlsx"], accept_multiple_files=True, key="f903_files")
+        a, b, c = st.columns(3)
+        la_pick = a.selectbox("LA of the files", [LA_FROM_FILE] + sorted(region.REGION_LAS.values()), key="f903_la")
+        when_9 = b.date_input("Audit date (default: 31 March of the latest year)", value=None, key="f903_date",
+                              format="YYYY-MM-DD")
+        label_9 = c.text_input("Round label (optional)", placeholder="SSDA903 <audit date>", key="f903_round")
+        if st.form_submit_button("Check and load the 903 returns", icon=":material/upload:") and f_9:
+            with _saved(f_9) as paths:
+                names = {p: u.name for p, u in zip(paths, f_9)}
+                _run("res_903", "Reading the SSDA903 files", lambda p: import_903.load(
+                    db, paths, la=None if la_pick == LA_FROM_FILE else la_pick,
+                    audit_date=when_9, round_label=label_9 or None, labels=names, progress=p))
+    r = _report("res_903", "ssda903")
+    if r is not None:
+        st.success(f"Round **{r.round_label}** (audit date {r.audit_date:%d %B %Y}): "
+                   f"{r.children:,} children in residential care; {r.episodes:,} episodes kept "
+                   f"(years {', '.join(map(str, r.years)) or 'unknown'}).", icon=":material/check_circle:")
+        left, right = st.columns(2)
+        with left:
+            st.markdown("**Files read**")
+            st.dataframe(ui.arrow_safe(r.files), hide_index=True, width="stretch")
+            st.markdown("**Children in residential care per LA**")
+            _by_la(r.by_la)
+        with right:
+            st.markdown("**Postcodes** (full postcodes are used for distance, then reduced to sectors)")
+            st.dataframe(r.postcode_report, hide_index=True, width="stretch")
+        _warnings(r.warnings, "903")
+
+
+PROVISION_TABS = {"homes": homes_tab, "ofsted": ofsted_tab, "shortbreaks": shortbreaks_tab, "903": ssda903_tab}
+
+
 def provision_view() -> None:
     """Children's homes, the Ofsted list, short breaks and SSDA903 returns, and the import log."""
     TABS = {"homes": "Children's homes", "ofsted": "Ofsted providers list", "shortbreaks": "Short breaks",
@@ -191,102 +288,17 @@ def provision_view() -> None:
     # open tab) each time the parameter changed.
     if "data_tab" not in st.session_state and st.query_params.get("tab") in TABS:
         st.session_state["data_tab"] = TABS[st.query_params["tab"]]
-    t_homes, t_ofsted, t_sb, t_903 = st.tabs(list(TABS.values()), key="data_tab", on_change="rerun")
+    tabs = st.tabs(list(TABS.values()), key="data_tab", on_change="rerun")
     open_tab = next((k for k, v in TABS.items() if v == st.session_state.get("data_tab")), None)
     if open_tab and open_tab != "homes" and st.query_params.get("tab") != open_tab:
         st.query_params["tab"] = open_tab
     elif open_tab == "homes" and "tab" in st.query_params:
         del st.query_params["tab"]
 
-    if t_homes.open:  # only the open tab is drawn
-        with t_homes:
-            st.caption("One row per home: urn, places, postcode or lat+lon, and optionally name, provider, sector, la, "
-                       "ofsted_grade, needs_met (need codes or categories, ';'-separated), weekly_fee. Replaces the homes table.")
-            with st.form("homes_form"):
-                f_h = st.file_uploader("Homes file (CSV or XLSX)", type=["csv", "xlsx"], key="homes_file")
-                if st.form_submit_button("Check and load homes", icon=":material/upload:") and f_h is not None:
-                    with _saved([f_h]) as paths:
-                        _run("res_homes", "Checking homes", lambda p: import_provision.load_homes(db, paths[0], progress=p,
-                                                                                                 source_name=f_h.name))
-            r = _report("res_homes", "homes")
-            if r is not None:
-                st.success(f"Loaded {r['homes']:,} homes with {r['places']:,} places.", icon=":material/check_circle:")
-                _warnings(r["warnings"], "homes")
-
-    if t_ofsted.open:  # only the open tab is drawn
-        with t_ofsted:
-            st.caption("Ofsted's providers list in any release's column names (e.g. 'Max Users' or 'Number of registered places'). "
-                       "Children's homes in the Eastern region are kept; closed registrations and other provider types are left out.")
-            with st.form("ofsted_form"):
-                f_o = st.file_uploader("Ofsted providers list (CSV or XLSX)", type=["csv", "xlsx"], key="ofsted_file")
-                mode = st.radio("How to load", ["replace", "update"], horizontal=True, key="ofsted_mode",
-                                format_func={"replace": "Replace the homes table",
-                                             "update": "Update homes by URN (keep locations and needs met from the homes file)"}.get)
-                if st.form_submit_button("Check and load the Ofsted list", icon=":material/upload:") and f_o is not None:
-                    with _saved([f_o]) as paths:
-                        _run("res_ofsted", "Reading the Ofsted list", lambda p: import_ofsted.load(
-                            db, paths[0], mode=mode, source_name=f_o.name, progress=p))
-            r = _report("res_ofsted", "ofsted")
-            if r is not None:
-                st.success(f"Loaded {r['homes']:,} children's homes with {r['places']:,} places.", icon=":material/check_circle:")
-                _warnings(r["warnings"], "ofsted")
-            with st.expander("How Ofsted registration categories map onto the needs taxonomy"):
-                st.markdown("Ofsted's categories say which children a home may accept, not what it specialises in, so the "
-                            "mapping is narrow. Sexually harmful behaviour, fire-setting, harm to animals, offending, sexual and "
-                            "criminal exploitation, placement breakdown and being out of education have no Ofsted category: homes "
-                            "loaded from the list are never counted as meeting them. Ofsted withholds children's home addresses, "
-                            "so a home without a postcode is placed at the centre of its LA.")
-                st.dataframe(import_ofsted.mapping_table(), hide_index=True, width="stretch")
-
-    if t_sb.open:  # only the open tab is drawn
-        with t_sb:
-            st.caption("Providers (provider_id, capacity, postcode or lat+lon, ...) and children (child_id, la, age, ...). "
-                       "Both files are checked together and replace the short-break tables.")
-            with st.form("sb_form"):
-                f_p = st.file_uploader("Short-break providers (CSV or XLSX)", type=["csv", "xlsx"], key="sb_prov")
-                f_c = st.file_uploader("Short-break children (CSV or XLSX)", type=["csv", "xlsx"], key="sb_kids")
-                if st.form_submit_button("Check and load short breaks", icon=":material/upload:") and f_p and f_c:
-                    with _saved([f_p, f_c]) as paths:
-                        _run("res_sb", "Checking short breaks", lambda p: import_provision.load_shortbreaks(
-                            db, paths[0], paths[1], progress=p, source_names=(f_p.name, f_c.name)))
-            r = _report("res_sb", "shortbreaks")
-            if r is not None:
-                st.success(f"Loaded {r['providers']:,} providers and {r['children']:,} children.", icon=":material/check_circle:")
-                _warnings(r["warnings"], "sb")
-
-    if t_903.open:  # only the open tab is drawn
-        with t_903:
-            st.caption("Header, episodes, missing, OC2, UASC and DoLo CSVs, one year or several, with dates as DD/MM/YYYY or "
-                       "YYYY-MM-DD. Children in residential care (K1, K2, R1, S1, P3) on the audit date become a round; the "
-                       "episode history is kept (postcodes reduced to sectors) for forecasting.")
-            with st.form("f903_form"):
-                f_9 = st.file_uploader("SSDA903 files", type=["csv", "xlsx"], accept_multiple_files=True, key="f903_files")
-                a, b, c = st.columns(3)
-                la_pick = a.selectbox("LA of the files", [LA_FROM_FILE] + sorted(region.REGION_LAS.values()), key="f903_la")
-                when_9 = b.date_input("Audit date (default: 31 March of the latest year)", value=None, key="f903_date",
-                                      format="YYYY-MM-DD")
-                label_9 = c.text_input("Round label (optional)", placeholder="SSDA903 <audit date>", key="f903_round")
-                if st.form_submit_button("Check and load the 903 returns", icon=":material/upload:") and f_9:
-                    with _saved(f_9) as paths:
-                        names = {p: u.name for p, u in zip(paths, f_9)}
-                        _run("res_903", "Reading the SSDA903 files", lambda p: import_903.load(
-                            db, paths, la=None if la_pick == LA_FROM_FILE else la_pick,
-                            audit_date=when_9, round_label=label_9 or None, labels=names, progress=p))
-            r = _report("res_903", "ssda903")
-            if r is not None:
-                st.success(f"Round **{r.round_label}** (audit date {r.audit_date:%d %B %Y}): "
-                           f"{r.children:,} children in residential care; {r.episodes:,} episodes kept "
-                           f"(years {', '.join(map(str, r.years)) or 'unknown'}).", icon=":material/check_circle:")
-                left, right = st.columns(2)
-                with left:
-                    st.markdown("**Files read**")
-                    st.dataframe(ui.arrow_safe(r.files), hide_index=True, width="stretch")
-                    st.markdown("**Children in residential care per LA**")
-                    _by_la(r.by_la)
-                with right:
-                    st.markdown("**Postcodes** (full postcodes are used for distance, then reduced to sectors)")
-                    st.dataframe(r.postcode_report, hide_index=True, width="stretch")
-                _warnings(r.warnings, "903")
+    for (name, _), tab in zip(TABS.items(), tabs):
+        if tab.open:  # only the open tab is drawn
+            with tab:
+                PROVISION_TABS[name]()
 
     if box := ui.expander("Import log: every file loaded, with checksums", "data_log_open"):
         with box:
