@@ -356,7 +356,9 @@ def summary_table(db: Database, sel: Selection, viewer: Viewer = PUBLIC, method:
         })
     rates = {c: "Children" for c in ["% of children", "% outside own LA", "% over 20 miles", "Weekly cost (£)"]}
     # The view's total is shown on the page, so one hidden cohort size could be worked out: col_totals.
-    return suppress_view(df, ["Children"], sel, viewer, len(kids), rates=rates, col_totals=True)
+    shares = {"% of children": pd.Series(len(kids), index=df.index), "% outside own LA": located.to_numpy(),
+              "% over 20 miles": has_dist.to_numpy()}
+    return suppress_view(df, ["Children"], sel, viewer, len(kids), rates=rates, col_totals=True, shares=shares)
 
 
 BREAKDOWNS = {"la": "LA", "age_band": "Age band", "sex": "Sex"}

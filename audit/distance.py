@@ -50,8 +50,10 @@ def _summary_table(summary: pd.DataFrame, label: str, names: pd.Series, viewer: 
         out["la_code"] = la_codes.to_numpy()
     rates = {c: "Children" for c in ["Median km", "% over 20 miles", "% outside own LA", "% outside the region"]}
     # The "All" row is the column total, so one hidden count above it could be derived.
+    shares = {"% over 20 miles": summary["known_distance"], "% outside own LA": summary["known_own_la"],
+              "% outside the region": summary["known_region"]}
     return suppress(out, ["Children"], rates=rates, col_totals=True,
-                    la_col="la_code" if la_codes is not None else None, viewer=viewer)
+                    la_col="la_code" if la_codes is not None else None, viewer=viewer, shares=shares)
 
 
 def by_la(db: Database, f: Filters, viewer: Viewer = PUBLIC) -> Suppressed:

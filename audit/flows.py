@@ -21,7 +21,8 @@ TWENTY_MILES_KM = 20 * 1.609344
 OUTSIDE_REGION = "Outside region"
 UNKNOWN = "Unknown"
 
-DISTANCE_COLUMNS = ["children", "median_km", "pct_over_20_miles", "pct_outside_own_la", "pct_outside_region"]
+DISTANCE_COLUMNS = ["children", "median_km", "pct_over_20_miles", "pct_outside_own_la", "pct_outside_region",
+                    "known_distance", "known_own_la", "known_region"]
 
 
 def _pct(flags: pd.Series) -> float:
@@ -54,6 +55,10 @@ def _summarise(f: pd.DataFrame) -> dict:
         "pct_over_20_miles": _pct(f["over_20"]),
         "pct_outside_own_la": _pct(f["outside_la"]),
         "pct_outside_region": _pct(f["outside_region"]),
+        # The children each share is out of, so a share that gives back a count of 1-4 can be hidden.
+        "known_distance": int(f["over_20"].notna().sum()),
+        "known_own_la": int(f["outside_la"].notna().sum()),
+        "known_region": int(f["outside_region"].notna().sum()),
     }
 
 

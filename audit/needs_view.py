@@ -19,7 +19,7 @@ import pandas as pd
 from audit import cooccur, region, taxonomy
 from audit.db import Database
 from audit.filters import Filters
-from audit.suppress import PRIMARY, PUBLIC, THRESHOLD, Suppressed, Viewer, hidden_count, suppress
+from audit.suppress import PRIMARY, PUBLIC, THRESHOLD, Suppressed, Viewer, hidden_count, hidden_share, suppress
 
 Level = Literal["categories", "codes"]
 LEVELS: tuple[str, ...] = ("categories", "codes")
@@ -124,11 +124,12 @@ def may_see(sel: Selection, viewer: Viewer) -> bool:
 
 
 def suppress_view(df: pd.DataFrame, counts: list[str], sel: Selection, viewer: Viewer, base: int,
-              rates: dict[str, str] | None = None, col_totals: bool = False) -> Suppressed:
+              rates: dict[str, str] | None = None, col_totals: bool = False,
+              shares: dict | None = None) -> Suppressed:
     """suppress() for a whole view, also hiding every rate when the view has fewer than 5 children."""
     if may_see(sel, viewer):
         return Suppressed(df.copy().astype(object), df.copy(), pd.DataFrame(False, index=df.index, columns=df.columns))
-    out = suppress(df, counts, rates=rates, col_totals=col_totals)
+    out = suppress(df, counts, rates=rates, col_totals=col_totals, shares=shares)
     if 1 <= base < THRESHOLD:
         for col in (rates or {}):
             out.display[col] = PRIMARY
@@ -164,9 +165,8 @@ def headline(db: Database, sel: Selection, viewer: Viewer = PUBLIC) -> dict[str,
         # 100 leaves 2), so it is hidden when the children it counts, or the rest, number 1-4.
         if n == 0:
             return "–"
-        if not own and (n < THRESHOLD or (part is not None and (_small(part) or _small(n - part)))):
-            return PRIMARY
-        return fmt.format(value)
+        mark = hidden_share(n if part is None else part, n, own)
+        return mark or fmt.format(value)
 
     return {
         "Children": hidden_count(n, own),

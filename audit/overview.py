@@ -8,7 +8,7 @@ import pandas as pd
 
 from audit.db import Database
 from audit.filters import Filters
-from audit.suppress import PUBLIC, Suppressed, Viewer, hidden_count, suppress
+from audit.suppress import PUBLIC, Suppressed, Viewer, hidden_count, hidden_share, suppress
 
 
 def _pct(part: float, whole: float) -> float:
@@ -40,8 +40,9 @@ def kpis(db: Database, f: Filters, viewer: Viewer = PUBLIC) -> dict[str, str]:
     may_see = viewer.may_see(f.la)
 
     def rate(part, whole, fmt="{:.0f}%"):
-        if not may_see and 1 <= whole < 5:
-            return "<5"
+        mark = hidden_share(int(part), int(whole), may_see)
+        if mark:
+            return mark
         value = _pct(part, whole)
         return "–" if math.isnan(value) else fmt.format(value)
 
@@ -76,7 +77,9 @@ def la_table(db: Database, f: Filters, viewer: Viewer = PUBLIC) -> Suppressed:
     })
     rates = {c: "Children" for c in ["Mean needs", "% with 4+ needs", "% outside own LA", "% over 20 miles", "Avg weekly cost (£)"]}
     # The regional total of children is shown as a KPI, so one hidden LA count could be derived: col_totals.
-    return suppress(out, ["Children"], rates=rates, col_totals=True, la_col="la_code", viewer=viewer)
+    shares = {"% with 4+ needs": "Children", "% outside own LA": df["children_located"],
+              "% over 20 miles": df["children_with_distance"]}
+    return suppress(out, ["Children"], rates=rates, col_totals=True, la_col="la_code", viewer=viewer, shares=shares)
 
 
 def map_layers(db: Database, f: Filters, viewer: Viewer = PUBLIC):

@@ -83,11 +83,14 @@ def secondary_mask(values: pd.DataFrame, mask: pd.DataFrame, rows: bool, cols: b
 
 def suppress(df: pd.DataFrame, counts: list[str], *, rates: dict[str, str] | None = None,
              row_totals: bool = False, col_totals: bool = False, la_col: str | None = None,
-             viewer: Viewer = PUBLIC) -> Suppressed:
+             viewer: Viewer = PUBLIC, shares: dict[str, "str | pd.Series"] | None = None) -> Suppressed:
     """Suppress count columns (and rates that rest on them) for a viewer.
 
     rates maps a derived column (percentage, mean, cost) to the count column of
     children it is computed over: it is hidden when that count is under 5.
+    shares maps a percentage of children to its base (a column or a Series of
+    counts): with the base known, the share gives back the children it counts
+    and the rest, so it is hidden ("c") when either is 1-4.
     row_totals / col_totals say whether totals across a row / down a column are
     shown or derivable, which calls for secondary suppression along that line.
     """
@@ -114,7 +117,35 @@ def suppress(df: pd.DataFrame, counts: list[str], *, rates: dict[str, str] | Non
         display.loc[hide, rate_col] = display.loc[hide, base_col].where(display.loc[hide, base_col].isin([PRIMARY, SECONDARY]), PRIMARY)
         numeric.loc[hide, rate_col] = np.nan
         mask[rate_col] = hide
+    for share_col, base in (shares or {}).items():
+        b = pd.to_numeric(df[base] if isinstance(base, str) else pd.Series(np.asarray(base), index=df.index),
+                          errors="coerce")
+        part = (pd.to_numeric(df[share_col], errors="coerce") * b / 100).round()
+        hide = (_small_count(part) | _small_count(b - part)) & ~mask[share_col] & ~exempt
+        display.loc[hide, share_col] = SECONDARY
+        numeric.loc[hide, share_col] = np.nan
+        mask[share_col] = mask[share_col] | hide
     return Suppressed(display, numeric, mask)
+
+
+def _small_count(values: pd.Series) -> pd.Series:
+    """Counts of 1-4 (NaN is not small)."""
+    return (values >= 1) & (values < THRESHOLD)
+
+
+def hidden_share(part: int, whole: int, viewer_may_see: bool = False) -> str | None:
+    """The mark hiding a headline share, or None when it may be shown.
+
+    "<5" when it rests on fewer than 5 children; "c" when the children it counts,
+    or the rest, number 1-4 (the share and the total beside it would give them back).
+    """
+    if viewer_may_see or whole == 0:
+        return None
+    if whole < THRESHOLD:
+        return PRIMARY
+    if 1 <= part < THRESHOLD or 1 <= whole - part < THRESHOLD:
+        return SECONDARY
+    return None
 
 
 def suppress_matrix(matrix: pd.DataFrame, viewer: Viewer = PUBLIC, totals: bool = True) -> Suppressed:

@@ -71,3 +71,21 @@ def test_viewer_sees_own_la_small_counts(sample_db):
     value = own.display.loc[own.display["la_code"] == code, "Children"].iat[0]
     assert isinstance(value, (int,)) or str(value).isdigit()
     assert 1 <= int(value) <= 4
+
+
+def test_la_table_shares_never_give_back_a_small_count(sample_db):
+    """With each LA's children on screen, a share shown must not imply 1-4 children on either side."""
+    hidden = 0
+    for band in (None, "13-15", "16-17"):
+        t = overview.la_table(sample_db, Filters(round_id=1, age_band=band)).display
+        for _, row in t.iterrows():
+            n = row["Children"]
+            if isinstance(n, str):
+                continue
+            pct = row["% with 4+ needs"]
+            if isinstance(pct, str):
+                hidden += pct == "c"
+                continue
+            part = round(pct * n / 100)
+            assert not (1 <= part < 5 or 1 <= n - part < 5), (band, row["LA"], pct, n)
+    assert hidden >= 1  # the sample has such rows, so the rule was exercised

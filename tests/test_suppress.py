@@ -55,3 +55,24 @@ def test_parts_of_a_shown_total_cannot_be_recovered_by_subtraction():
     assert shown == {"near": "556", "far": "c", "none": PRIMARY}
     assert partition_counts({"near": 556, "far": 92, "none": 2}, viewer_may_see=True)["none"] == "2"
     assert partition_counts({"near": 10, "far": 0, "none": 7}) == {"near": "10", "far": "0", "none": "7"}
+
+
+def test_shares_hide_what_the_base_would_give_back():
+    df = pd.DataFrame({"LA": ["A", "B", "C", "D"], "Children": [40, 16, 3, 20],
+                       "% outside": [50.0, 93.8, 66.7, 10.0]})
+    base = pd.Series([40, 16, 3, 20])
+    s = suppress(df, ["Children"], rates={"% outside": "Children"}, shares={"% outside": base})
+    shown = s.display["% outside"].tolist()
+    # A: 20 of 40 either way, shown. B: 15 of 16 leaves 1 inside. C: base under 5. D: 2 of 20 outside.
+    assert shown[0] == 50.0 and shown[1] == "c" and shown[2] == "<5" and shown[3] == "c"
+    assert s.mask["% outside"].tolist() == [False, True, True, True]
+    assert s.numeric["% outside"].isna().tolist() == [False, True, True, True]
+
+
+def test_headline_share_marks():
+    from audit.suppress import hidden_share
+
+    assert hidden_share(20, 40) is None
+    assert hidden_share(39, 40) == "c" and hidden_share(2, 40) == "c"
+    assert hidden_share(2, 3) == "<5"
+    assert hidden_share(39, 40, viewer_may_see=True) is None
