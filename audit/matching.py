@@ -56,7 +56,7 @@ from scipy.spatial import cKDTree
 from audit import geo, provision, region
 from audit.db import Database
 from audit.filters import AGE_BANDS
-from audit.suppress import PUBLIC, Suppressed, Viewer, hidden_count, partition_counts, suppress
+from audit.suppress import PUBLIC, Suppressed, Viewer, hidden_count, hidden_share, partition_counts, suppress
 
 MILE_KM = 1.609344
 CATCHMENT_KM = 20 * MILE_KM
@@ -572,7 +572,7 @@ def tiles(result: MatchResult, viewer: Viewer = PUBLIC, la: str | None = None,
     m = _miles_text(result)
 
     def rate(part: int, whole: int) -> str:
-        return "–" if whole == 0 else ("<5" if whole < 5 and not see else f"{100 * part / whole:.0f}%")
+        return "–" if whole == 0 else (hidden_share(part, whole, see) or f"{100 * part / whole:.0f}%")
 
     # The parts of each split add up to the children shown, so they are suppressed together.
     reach = partition_counts({"near": c["reach_near"], "far": c["reach_far"], "none": c["reach_none"]}, see)

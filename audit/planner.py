@@ -47,7 +47,7 @@ from scipy.spatial import cKDTree
 from audit import gaps, matching, provision
 from audit.db import Database
 from audit.matching import CATCHMENT_KM, MatchResult
-from audit.suppress import PUBLIC, Suppressed, Viewer, hidden_count, suppress
+from audit.suppress import PUBLIC, Suppressed, Viewer, hidden_count, hidden_share, suppress
 
 ALL = ""
 MAX_HOMES = 20
@@ -357,7 +357,8 @@ def figures(plan: Plan) -> pd.DataFrame:
         before = matching.counts(plan.before.children[g], plan.radius_km)
         after = matching.counts(plan.after.children[g], plan.radius_km)
         rows.append({"who": plan.target_label if name == "group" else "All children",
-                     "children": before["children"],
+                     "children": before["children"], "known_today": before["today_known"],
+                     "far_today": before["today_far"],
                      "near_today": before["today_known"] - before["today_far"],
                      "near_before": before["placed_near"], "near_after": after["placed_near"],
                      "pct_far_today": 100 * before["today_far"] / before["today_known"] if before["today_known"] else np.nan,
@@ -368,7 +369,7 @@ def figures(plan: Plan) -> pd.DataFrame:
 
 def figure_rows(plan: Plan, viewer: Viewer = PUBLIC) -> Suppressed:
     """The before/after table for display."""
-    f = figures(plan)
+    f = figures(plan).drop(columns=["known_today", "far_today"])
     for c in ("pct_far_today", "pct_far_before", "pct_far_after"):
         f[c] = f[c].round(0)
     s = suppress(f, ["children", "near_today", "near_before", "near_after"],
@@ -496,14 +497,18 @@ def tiles(plan: Plan, viewer: Viewer = PUBLIC) -> dict[str, str]:
     """Headline figures for the group; arrows go from matching with today's homes to matching with the new ones."""
     f = figures(plan).iloc[0]
     see = viewer.may_see(plan.la)
-    small = 1 <= f["children"] < 5 and not see
     m = _miles_label(plan.radius_km)
-    pct = lambda v: "<5" if small else ("–" if v != v else f"{v:.0f}%")
+
+    def pct(part: int, whole: int) -> str:
+        """A share, hidden when it rests on 1-4 children or gives back 1-4 on either side."""
+        return "–" if not whole else (hidden_share(int(part), int(whole), see) or f"{100 * part / whole:.0f}%")
+
+    n = int(f["children"])
     return {
         "Children to bring closer": hidden_count(plan.candidates, see),
         f"Placed within {m}": f"{hidden_count(f['near_before'], see)} → {hidden_count(f['near_after'], see)}",
-        f"Beyond {m}": f"{pct(f['pct_far_before'])} → {pct(f['pct_far_after'])}",
-        f"Beyond {m} today": pct(f["pct_far_today"]),
+        f"Beyond {m}": f"{pct(n - f['near_before'], n)} → {pct(n - f['near_after'], n)}",
+        f"Beyond {m} today": pct(f["far_today"], f["known_today"]),
     }
 
 

@@ -249,3 +249,21 @@ def test_extracts_are_registered_and_suppressed(sample_db):
     n = sample_db.scalar("SELECT count(*) FROM children_enriched WHERE round_id = 1 AND age_band = '16-17'")
     assert pd.to_numeric(by_la["Children"], errors="coerce").sum() <= n
     assert set(by_la["Children"].map(str)) - {"<5", "c"}
+
+
+def test_tile_shares_never_give_back_a_small_count(sample_match):
+    """A tile share beside the children shown is hidden when it counts, or leaves, 1-4 children."""
+    from audit import region
+
+    _, result = sample_match
+    marks = 0
+    for la in region.REGION_LAS:
+        for band in (None, "16-17"):
+            c = matching.counts(matching._view(result, la, band), result.radius_km)
+            tiles = list(matching.tiles(result, la=la, age_band=band).values())
+            share, part, whole = tiles[6], c["placed_far"] + c["unplaced"], c["children"]
+            if share.endswith("%"):
+                assert not (1 <= part < 5 or 1 <= whole - part < 5), (la, band, share, part, whole)
+            else:
+                marks += share in ("<5", "c")
+    assert marks >= 1  # the sample has such views, so the rule was exercised
