@@ -171,6 +171,9 @@ def readme_markdown(rows: list[Row], m: dict, quick: bool) -> str:
         ("E2SFCA gaps, every town, national (< 5 s)", "E2SFCA gaps: residential, all towns (from the database)", "national"),
         ("Matching, national", "matching: whole round to homes (auto method)", "national"),
         ("Planner, national", "planner: 3 new homes of 4 places, all children", "national"),
+        ("Forecast, 5 years, every LA and category, national",
+         "forecast: 5 years, every LA and category (history + ETS fits)", "national"),
+        ("Forecast backtest (12 months held out), national", "forecast: backtest, last 12 months held out", "national"),
         ("App server peak memory, national (< 2 GB)", "streamlit server peak RSS (VmHWM, browser run)", "national"),
     ]
     lines += ["| Also measured | median |", "|---|---|"]
