@@ -255,6 +255,12 @@ def regional_history(hist: pd.DataFrame) -> pd.DataFrame:
 
 def backtest(db: Database, la: str | None = None, months: int = BACKTEST_MONTHS, level: float = LEVEL) -> pd.DataFrame:
     """Per LA and category: refit without the last `months` months, forecast them; APE and interval coverage."""
+    return _backtest_once(db, db.version, la, months, level).copy()
+
+
+@lru_cache(maxsize=8)
+def _backtest_once(db: Database, version: str, la: str | None, months: int, level: float) -> pd.DataFrame:
+    """One backtest per data version: the tiles and the method note both report it."""
     hist = history(db, la)
     rows = []
     for (code, cat), g in hist.groupby(["la_code", "category"], sort=False):
@@ -339,6 +345,32 @@ def extract(fc: Forecast, viewer=None) -> pd.DataFrame:
 def published_table(db: Database, years: int, viewer=None) -> Suppressed:
     """published() for the page: from the database in one call, so the page can cache it by data version."""
     return published(forecast(db, years), viewer)
+
+
+def tiles(db: Database, years: int, la: str | None = None, viewer=None) -> dict[str, str]:
+    """Headline tiles for the page: residential children now and in the last forecast year, its range and error."""
+    fc = forecast(db, years)
+    table = published(fc, viewer)
+    key = la or TOTAL
+    rows = table.numeric["la"].eq(key) & table.numeric["category"].eq("residential")
+    last = table.numeric.loc[rows, "year"].max()
+    i = table.numeric.index[rows & table.numeric["year"].eq(last)][0]
+    shown, value = table.display.loc[i], table.numeric.loc[i]
+
+    def count(c: str) -> str:
+        return shown[c] if isinstance(shown[c], str) else f"{value[c]:,.0f}"
+
+    # A change is shown only when both ends are; it would otherwise give back a hidden one.
+    both = not isinstance(shown["observed"], str) and not isinstance(shown["demand"], str) and value["observed"]
+    summary = backtest_summary(backtest(db, la))
+    overall = summary[summary["category"] == "all"]
+    return {
+        f"Residential now ({fc.last_date:%b %Y})": count("observed"),
+        f"Residential by March {pd.Timestamp(last).year}": count("demand"),
+        f"{fc.level:.0%} range": f"{count('lower')}–{count('upper')}",
+        "Change": f"{(value['demand'] / value['observed'] - 1) * 100:+.0f}%" if both else "–",
+        "Backtest error (MAPE)": f"{overall['mape'].iat[0]:.0f}%" if len(overall) else "–",
+    }
 
 
 def chart_data(fc: Forecast, la: str | None, viewer=None) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -60,27 +60,9 @@ if key not in set(fc.table["la"]):
             icon=":material/info:")
     st.stop()
 table = ui.cached(forecast.published_table, years, ctx.viewer)
-mine = table.numeric[table.numeric["la"] == key]
-target = mine["year"].max()
-res = mine[(mine["category"] == "residential") & (mine["year"] == target)].iloc[0]
-
-
-def _n(v) -> str:
-    """A count for a tile ('<5' when hidden)."""
-    return "<5" if v != v else f"{v:,.0f}"
-
-
-change = (res["demand"] / res["observed"] - 1) * 100 if res["observed"] == res["observed"] and res["observed"] else None
-bt = ui.cached(forecast.backtest, ctx.filters.la)
-summary = forecast.backtest_summary(bt)
-overall = summary[summary["category"] == "all"]
-ui.kpi_tiles({
-    f"Residential now ({fc.last_date:%b %Y})": _n(res["observed"]),
-    f"Residential by March {target.year}": _n(res["demand"]),
-    f"{fc.level:.0%} range": f"{_n(res['lower'])}–{_n(res['upper'])}",
-    "Change": "–" if change is None else f"{change:+.0f}%",
-    "Backtest error (MAPE)": f"{overall['mape'].iat[0]:.0f}%" if len(overall) else "–",
-}, per_row=3 if ctx.meeting else 5)  # long labels need the room on a shared screen
+ui.kpi_tiles(ui.cached(forecast.tiles, years, ctx.filters.la, ctx.viewer),
+             per_row=3 if ctx.meeting else 5)  # long labels need the room on a shared screen
+summary = forecast.backtest_summary(ui.cached(forecast.backtest, ctx.filters.la))
 
 VIEWS = ["Chart", "Table", "By cohort", "How it is made"]
 

@@ -224,3 +224,13 @@ def test_split_by_cohort_needs_stored_cohorts(sample_db):
         con.execute("DELETE FROM child_cohorts")
         con.execute("DELETE FROM cohort_fits")
     assert forecast.by_cohort(sample_db, 3, rid) is None
+
+
+def test_tiles_show_the_published_residential_figures(sample_db):
+    t = forecast.tiles(sample_db, 3)
+    pub = forecast.published(forecast.forecast(sample_db, 3)).numeric
+    row = pub[(pub["la"] == forecast.TOTAL) & (pub["category"] == "residential")].sort_values("year").iloc[-1]
+    assert t["Residential now (Mar 2024)"] == f"{row['observed']:,.0f}"
+    assert t["Residential by March 2027"] == f"{row['demand']:,.0f}"
+    assert t["Change"] == f"{(row['demand'] / row['observed'] - 1) * 100:+.0f}%"
+    assert t["Backtest error (MAPE)"].endswith("%")
