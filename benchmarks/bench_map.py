@@ -27,18 +27,14 @@ sys.path.insert(0, str(ROOT))
 from audit import maps, maps_provision, provision  # noqa: E402
 from audit.build import build_sample  # noqa: E402
 from audit.db import Database  # noqa: E402
+from benchmarks.common import timed  # noqa: E402
 
 LINK = "/map?la=Norfolk&service=short-breaks&need=SEMH"
 
 
-def timed(fn, repeat: int) -> tuple[float, float, object]:
+def median_max(fn, repeat: int) -> tuple[float, float, object]:
     """Median and max wall time in ms over `repeat` runs after one warm-up, and the last result."""
-    out = fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append((time.perf_counter() - t0) * 1000)
+    times, out = timed(fn, repeat)
     return statistics.median(times), max(times), out
 
 
@@ -71,9 +67,9 @@ def bench_regional(db: Database, repeat: int) -> dict:
              ("short breaks, all needs, 15 km", provision.Selection("short-breaks", "", rid), 15.0, None)]
     sizes = {}
     for label, sel, km, la in cases:
-        med, worst, _ = timed(lambda: provision.gap_analysis(db, sel, km), repeat)
+        med, worst, _ = median_max(lambda: provision.gap_analysis(db, sel, km), repeat)
         line(f"gap analysis (DB reads + E2SFCA towns & districts): {label}", med, worst, 500)
-        med, worst, view = timed(lambda: provision.view(db, sel, km, "gaussian", la), repeat)
+        med, worst, view = median_max(lambda: provision.view(db, sel, km, "gaussian", la), repeat)
         line(f"whole page view (analysis, tiles, tables, map layers): {label}", med, worst)
         for shade in ("gap", "children"):
             L = view.layers
@@ -82,7 +78,7 @@ def bench_regional(db: Database, repeat: int) -> dict:
                 m = maps_provision.provision_map(L.districts, L.las, L.towns, L.homes, L.providers,
                                                  sel.service, shade, la)
                 return maps.html(m)
-            med, worst, html = timed(build, max(1, repeat // 2))
+            med, worst, html = median_max(build, max(1, repeat // 2))
             sizes[(label, shade)] = len(html.encode())
             line(f"map build + render to HTML ({shade}): {label}", med, worst)
     print("Map page HTML (what streamlit-folium loads into its iframe):")
@@ -101,9 +97,9 @@ def bench_national(db: Database, repeat: int) -> None:
                            ("residential, sexual exploitation, 32 km",
                             provision.Selection("residential", "category:sexual_exploitation", rid), 32.0),
                            ("short breaks, all needs, 15 km", provision.Selection("short-breaks", "", rid), 15.0)]:
-        med_r, worst_r, (dem, sup) = timed(lambda: (provision.demand(db, sel), provision.supply(db, sel)), repeat)
+        med_r, worst_r, (dem, sup) = median_max(lambda: (provision.demand(db, sel), provision.supply(db, sel)), repeat)
         line(f"DB reads: {label} ({len(dem):,} children, {len(sup):,} providers)", med_r, worst_r)
-        med, worst, _ = timed(lambda: provision.analyse(dem, sup, towns, km), repeat)
+        med, worst, _ = median_max(lambda: provision.analyse(dem, sup, towns, km), repeat)
         line(f"E2SFCA towns & districts: {label}", med, worst)
         line(f"total (reads + analysis): {label}", med_r + med, worst_r + worst, 5000)
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -26,18 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 from audit import matching, planner  # noqa: E402
 from audit.db import Database  # noqa: E402
-from benchmarks.common import ensure_db  # noqa: E402
+from benchmarks.common import ensure_db, timed  # noqa: E402
 
 
-def timed(fn, repeat: int) -> tuple[list[float], object]:
-    """Wall times in ms of `repeat` runs after one warm-up, and the last result."""
-    out = fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return times, out
 
 
 def line(label: str, times: list[float], note: str = "") -> None:

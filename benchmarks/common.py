@@ -97,6 +97,17 @@ def time_ms(fn: Callable[[], object], repeat: int, setup: Callable[[], object] |
     return out
 
 
+def timed(fn: Callable[[], object], repeat: int) -> tuple[list[float], object]:
+    """Wall times in ms of `repeat` runs of fn after one warm-up, and the last result (for checks on it)."""
+    out = fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return times, out
+
+
 class Stopwatch:
     """`with Stopwatch() as sw: ...` then sw.ms: for timing a block that is not a single call."""
 

@@ -91,6 +91,14 @@ def _warnings(warnings: list[Problem], key: str) -> None:
         ui.download(df, f"import_warnings_{key}", "Download the warnings (CSV)", key=f"dl_warn_{key}")
 
 
+def _loaded(key: str, name: str, message, warnings_key: str) -> None:
+    """A provision import's outcome: its problems, or what was loaded (message(result)) and its warnings."""
+    r = _report(key, name)
+    if r is not None:
+        st.success(message(r), icon=":material/check_circle:")
+        _warnings(r["warnings"], warnings_key)
+
+
 def _by_la(df: pd.DataFrame, count: str = "children") -> None:
     """Children per LA, with the same small-number suppression as every other table."""
     shown = suppress(df.rename(columns={"la": "LA", count: "Children"}), ["Children"], la_col="la_code",
@@ -192,10 +200,7 @@ def homes_tab() -> None:
             with _saved([f_h]) as paths:
                 _run("res_homes", "Checking homes", lambda p: import_provision.load_homes(db, paths[0], progress=p,
                                                                                          source_name=f_h.name))
-    r = _report("res_homes", "homes")
-    if r is not None:
-        st.success(f"Loaded {r['homes']:,} homes with {r['places']:,} places.", icon=":material/check_circle:")
-        _warnings(r["warnings"], "homes")
+    _loaded("res_homes", "homes", lambda r: f"Loaded {r['homes']:,} homes with {r['places']:,} places.", "homes")
 
 
 def ofsted_tab() -> None:
@@ -211,10 +216,8 @@ def ofsted_tab() -> None:
             with _saved([f_o]) as paths:
                 _run("res_ofsted", "Reading the Ofsted list", lambda p: import_ofsted.load(
                     db, paths[0], mode=mode, source_name=f_o.name, progress=p))
-    r = _report("res_ofsted", "ofsted")
-    if r is not None:
-        st.success(f"Loaded {r['homes']:,} children's homes with {r['places']:,} places.", icon=":material/check_circle:")
-        _warnings(r["warnings"], "ofsted")
+    _loaded("res_ofsted", "ofsted", lambda r: f"Loaded {r['homes']:,} children's homes with {r['places']:,} places.",
+            "ofsted")
     with st.expander("How Ofsted registration categories map onto the needs taxonomy"):
         st.markdown("Ofsted's categories say which children a home may accept, not what it specialises in, so the "
                     "mapping is narrow. Sexually harmful behaviour, fire-setting, harm to animals, offending, sexual and "
@@ -235,10 +238,8 @@ def shortbreaks_tab() -> None:
             with _saved([f_p, f_c]) as paths:
                 _run("res_sb", "Checking short breaks", lambda p: import_provision.load_shortbreaks(
                     db, paths[0], paths[1], progress=p, source_names=(f_p.name, f_c.name)))
-    r = _report("res_sb", "shortbreaks")
-    if r is not None:
-        st.success(f"Loaded {r['providers']:,} providers and {r['children']:,} children.", icon=":material/check_circle:")
-        _warnings(r["warnings"], "sb")
+    _loaded("res_sb", "shortbreaks", lambda r: f"Loaded {r['providers']:,} providers and {r['children']:,} children.",
+            "sb")
 
 
 def ssda903_tab() -> None:

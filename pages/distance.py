@@ -2,13 +2,12 @@
 
 import streamlit as st
 
-from audit import distance, figures_flows, region
+from audit import distance, figures_flows
 from pages import ui
 
 ctx = ui.context()
-where = "the region" if ctx.filters.la is None else region.la_name(ctx.filters.la)
-st.title("Distance and flows" if ctx.filters.la is None else f"Distance and flows: {where}")
-st.caption("How far from home children in residential care are placed, and which LAs' children fill which LAs' places.")
+where = ui.header("Distance and flows", "How far from home children in residential care are placed, and which LAs' "
+                  "children fill which LAs' places.")
 
 summary = ui.cached(distance.by_la, ctx.filters, ctx.viewer)
 key = "All" if ctx.filters.la is None else ctx.filters.la

@@ -2,17 +2,15 @@
 
 import streamlit as st
 
-from audit import figures_forecast, forecast, region
+from audit import figures_forecast, forecast
 from audit.suppress import Suppressed
 from pages import ui
 
 ctx = ui.context()
 ALL = "All categories"
 LABELS = {ALL: ALL, **forecast.CATEGORY_LABELS}
-where = "the region" if ctx.filters.la is None else region.la_name(ctx.filters.la)
-st.title("Forecast" if ctx.filters.la is None else f"Forecast: {where}")
-st.caption("Children looked after by placement category: the last five years from SSDA903 returns, "
-           "and a forecast with its uncertainty for the years ahead.")
+where = ui.header("Forecast", "Children looked after by placement category: the last five years from SSDA903 returns, "
+                  "and a forecast with its uncertainty for the years ahead.")
 
 
 def _from_url() -> None:

@@ -3,7 +3,7 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from audit import gaps, maps_provision, provision, region
+from audit import gaps, maps_provision, provision
 from audit.suppress import LEGEND
 from pages import ui
 
@@ -101,12 +101,8 @@ def map_panel(view: provision.View, service: str, shade: str) -> None:
 
 
 _from_url()
-where = "the region" if ctx.filters.la is None else region.la_name(ctx.filters.la)
-st.title("Provision map and gaps" if ctx.filters.la is None else f"Provision map and gaps: {where}")
-st.caption("Where the children who need a service live, where the matching provision is, and which towns are "
-           "left without it within a reasonable distance.")
-for note in st.session_state.pop("map_notes", []):
-    st.warning(note)
+where = ui.header("Provision map and gaps", "Where the children who need a service live, where the matching provision "
+                  "is, and which towns are left without it within a reasonable distance.", "map_notes")
 
 c1, c2, c3, c4, c5 = st.columns([1.2, 2, 1.4, 1.2, 1.2])
 service = c1.radio("Service", list(provision.SERVICES), format_func=provision.SERVICES.get, key="map_service",

@@ -60,12 +60,10 @@ def _to_url() -> None:
 
 opts = ui.cached(needs_view.options, ctx.filters.round_id)
 _from_url(opts)
+ui.header("Co-occurring needs", "How common each need is, how many needs each child has, and which needs travel together. "
+          "Nuffield FJO's national figures (children subject to deprivation-of-liberty applications) are marked for "
+          "comparison.", "needs_notes")
 la_name = region.la_name(ctx.filters.la) if ctx.filters.la else None
-st.title("Co-occurring needs" + (f": {la_name}" if la_name else ""))
-st.caption("How common each need is, how many needs each child has, and which needs travel together. "
-           "Nuffield FJO's national figures (children subject to deprivation-of-liberty applications) are marked for comparison.")
-for note in st.session_state.pop("needs_notes", []):
-    st.warning(note)
 
 c1, c2, c3, c4 = st.columns([1.1, 1.5, 1.3, 1.7])
 sex = c1.selectbox("Sex", [ALL] + list(opts["sex"]), key="needs_sex",

@@ -3,7 +3,7 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from audit import matching, planner, region
+from audit import matching, planner
 from audit.suppress import hidden_count
 from pages import ui
 
@@ -54,12 +54,8 @@ _from_url(options)
 ui.keep("plan_homes", "plan_places", "plan_for")  # the plan's inputs live in one view; keep them in the others
 if st.session_state.get("plan_for") not in options:
     st.session_state["plan_for"] = planner.ALL
-where = "the region" if ctx.filters.la is None else region.la_name(ctx.filters.la)
-st.title("Matching and planning" if ctx.filters.la is None else f"Matching and planning: {where}")
-st.caption("Which children's needs the region's homes could meet close to home, what stands in the way, "
-           "and where new homes would bring most children within reach.")
-for note in st.session_state.pop("plan_notes", []):
-    st.warning(note)
+where = ui.header("Matching and planning", "Which children's needs the region's homes could meet close to home, what "
+                  "stands in the way, and where new homes would bring most children within reach.", "plan_notes")
 
 c1, c2 = st.columns([2, 3])
 miles = c1.slider("Within reach (miles from home)", *MILES, key="plan_miles",

@@ -141,6 +141,17 @@ def context() -> Context:
     return st.session_state["ctx"]
 
 
+def header(title: str, caption: str, notes: str | None = None) -> str:
+    """The page's title (naming the LA chosen in the sidebar), caption and notes on its link; returns where it is about."""
+    la = context().filters.la
+    where = "the region" if la is None else region.la_name(la)
+    st.title(title if la is None else f"{title}: {where}")
+    st.caption(caption)
+    for note in st.session_state.pop(notes, []) if notes else []:
+        st.warning(note)
+    return where
+
+
 def style(meeting: bool) -> None:
     """Larger type for a shared screen; calm spacing otherwise."""
     base = 22 if meeting else 16

@@ -54,3 +54,18 @@ def wait_for_app_idle(page, timeout: float = 60_000) -> None:
                    return !s || !/Running|Connecting/i.test(s.innerText); }""",
         timeout=timeout,
     )
+
+
+def download_csv(page, label: str, last: bool = False):
+    """Click the download button with this label (the first, or the last) and return its file name, bytes and table."""
+    import io
+
+    import pandas as pd
+
+    buttons = page.get_by_test_id("stDownloadButton").filter(has_text=label)
+    button = buttons.last if last else buttons.first
+    button.wait_for(timeout=30_000)
+    with page.expect_download() as info:
+        button.click()
+    raw = open(info.value.path(), "rb").read()
+    return info.value.suggested_filename, raw, pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import io
-
-import pandas as pd
 import pytest
 
-from tests.browser_support import wait_for_app_idle
+from tests.browser_support import download_csv, wait_for_app_idle
 
 pytestmark = pytest.mark.browser
 
@@ -53,12 +50,7 @@ def test_csv_download_is_the_suppressed_table(page, app_url):
     assert page.get_by_test_id("stDataFrame").count() == 0
     page.get_by_text("LA comparison: every figure for every LA").click()
     page.get_by_test_id("stDataFrame").first.wait_for(timeout=30_000)
-    button = page.get_by_test_id("stDownloadButton").filter(has_text="Download CSV").last
-    button.wait_for(timeout=30_000)
-    with page.expect_download() as info:
-        button.click()
-    raw = open(info.value.path(), "rb").read()
+    _, raw, df = download_csv(page, "Download CSV", last=True)
     assert raw.startswith(b"\xef\xbb\xbf")
-    df = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str)
     assert len(df) == 11 and {"LA", "Children"} <= set(df.columns)
     assert not df["Children"].isin(["1", "2", "3", "4"]).any()

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import io
-
-import pandas as pd
 import pytest
 
-from tests.browser_support import wait_for_app_idle
+from tests.browser_support import download_csv, wait_for_app_idle
 
 pytestmark = pytest.mark.browser
 STRATEGY_GAP_TOWNS = {"Fakenham", "Swaffham", "East Dereham", "Downham Market", "Thetford"}
@@ -52,14 +49,9 @@ def test_gap_table_csv_downloads_suppressed_and_ranked(page, app_url):
     # The ranked towns are their own view, drawn when its tab is clicked; the URL then names it.
     page.get_by_role("tab", name="Towns ranked by gap").click()
     page.wait_for_function("() => location.search.includes('view=Towns')", timeout=30_000)
-    button = page.get_by_test_id("stDownloadButton").filter(has_text="Download CSV").first
-    button.wait_for(timeout=30_000)
-    with page.expect_download() as info:
-        button.click()
-    assert info.value.suggested_filename == "gaps_short-breaks.csv"
-    raw = open(info.value.path(), "rb").read()
+    name, raw, df = download_csv(page, "Download CSV")
+    assert name == "gaps_short-breaks.csv"
     assert raw.startswith(b"\xef\xbb\xbf")
-    df = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str)
     assert list(df.columns[:4]) == ["Town", "District", "LA", "Children"]
     assert set(df["LA"]) == {"Norfolk"}
     assert not df["Children"].isin(["1", "2", "3", "4"]).any()

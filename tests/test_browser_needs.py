@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import io
 
-import pandas as pd
 import pytest
 
-from tests.browser_support import wait_for_app_idle
+from tests.browser_support import download_csv, wait_for_app_idle
 
 pytestmark = pytest.mark.browser
 
@@ -78,13 +77,8 @@ def test_needs_page_draws_its_charts(page, app_url, sample_db_path):
 
 def test_prevalence_csv_download_is_suppressed(page, app_url):
     open_needs_from_menu(page, app_url)
-    button = page.get_by_test_id("stDownloadButton").filter(has_text="Download chart data (CSV)").first
-    button.wait_for(timeout=30_000)
-    with page.expect_download() as info:
-        button.click()
-    assert info.value.suggested_filename == "prevalence_categories.csv"
-    raw = open(info.value.path(), "rb").read()
+    name, raw, df = download_csv(page, "Download chart data (CSV)")
+    assert name == "prevalence_categories.csv"
     assert raw.startswith(b"\xef\xbb\xbf")
-    df = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str)
     assert len(df) == 11 and {"Need", "Children", "% of children", "Nuffield FJO %"} <= set(df.columns)
     assert not df["Children"].isin(["1", "2", "3", "4"]).any()
