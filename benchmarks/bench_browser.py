@@ -90,17 +90,12 @@ SURVEY_JS = """() => {
     try { const d = f.contentDocument; return d ? d.querySelectorAll('path.leaflet-interactive').length : -1; }
     catch (e) { return -1; }
   });
-  const map_kb = frames.reduce((a, f) => {
-    try { return a + (f.contentDocument ? f.contentDocument.documentElement.outerHTML.length / 1024 : 0); }
-    catch (e) { return a; }
-  }, 0);
   return {
     state: app ? app.getAttribute('data-test-script-state') : null,
     h1: q('h1').length,
     elements: q('[data-testid="stMain"] [data-testid="stElementContainer"]').length,
     maps: maps.length,
     map_paths: maps.reduce((a, b) => a + Math.max(b, 0), 0),
-    map_kb: Math.round(map_kb),
     maps_drawn: maps.filter(n => n > 0).length,
     tables: tables.length,
     vega: vega.length,
@@ -111,7 +106,18 @@ SURVEY_JS = """() => {
   };
 }"""
 
+# How much HTML the maps hold. Read once a page has settled, never while polling: serialising
+# an 800 KB map document on every animation frame slowed the very page being timed.
+MAP_KB_JS = """() => Math.round(Array.from(document.querySelectorAll('iframe[title*="st_folium"]')).reduce((a, f) => {
+  try { return a + (f.contentDocument ? f.contentDocument.documentElement.outerHTML.length / 1024 : 0); }
+  catch (e) { return a; }
+}, 0))"""
+
+# Polled on every animation frame, so it must cost the page almost nothing: while the script
+# is still running (most frames) it reads one attribute and stops.
 DRAWN_JS = """(expect) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
   const s = (%s)();
   if (s.state === 'notRunning' && s.h1 >= 1 && window.__scriptDoneAt === undefined)
     window.__scriptDoneAt = performance.now();
@@ -219,7 +225,7 @@ def settle_survey(context, url: str) -> tuple[float, dict]:
         ms = page.evaluate("() => window.__drawnAt")
         page.wait_for_timeout(1500)  # late iframes, plots and map paths get time to appear
         wait_drawn(page, url, NOTHING_EXPECTED)
-        survey = page.evaluate(SURVEY_JS)
+        survey = dict(page.evaluate(SURVEY_JS), map_kb=page.evaluate(MAP_KB_JS))
         return ms, {k: survey[k] for k in (*NOTHING_EXPECTED, "map_paths", "map_kb")}
     finally:
         page.close()
