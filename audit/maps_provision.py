@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from audit.colours import GAP, GRADE_COLOURS, NO_DATA, OKABE_ITO, SEQUENTIAL
-from audit.maps import FEATURE_TOOLTIP, Legend, OfflineMap, base_map, colour_for, geojson, homes_layer, point_features
+from audit.maps import (FEATURE_TOOLTIP, GeoJson, Legend, OfflineMap, base_map, colour_for, geojson, homes_layer,
+                        point_features, with_bbox)
 
 SHADES = {"children": "Children who need the service", "gap": "Gap score"}
 PROVIDER_COLOUR = OKABE_ITO[3]   # reddish purple: apart from the Ofsted-grade colours of homes
@@ -76,7 +77,7 @@ def district_layer(m: folium.Map, districts: gpd.GeoDataFrame, shade: str, large
         "_fill": fills,
     })
     gdf = gpd.GeoDataFrame(props, geometry=districts.geometry.to_numpy(), crs=districts.crs)
-    folium.GeoJson(
+    GeoJson(
         geojson(gdf), name=f"Districts: {SHADES[shade].lower()}",
         style_function=lambda f: {"fillColor": f["properties"]["_fill"], "color": "#444444", "weight": 1,
                                   "fillOpacity": 0.7},
@@ -90,7 +91,7 @@ def district_layer(m: folium.Map, districts: gpd.GeoDataFrame, shade: str, large
 
 def la_layer(m: folium.Map, las: gpd.GeoDataFrame) -> None:
     """LA boundaries as lines that let clicks through to the districts beneath."""
-    folium.GeoJson(
+    GeoJson(
         geojson(las[["la_code", "la_name", "geometry"]]), name="LA boundaries", interactive=False,
         style_function=lambda f: {"fill": False, "color": LA_LINE, "weight": 2.6, "opacity": 0.9},
     ).add_to(m)
@@ -113,8 +114,9 @@ def towns_layer(m: folium.Map, towns: pd.DataFrame, large: bool = False) -> None
                         "_fill": fill, "_r": round(float(r), 1)}}
         for t, fill, r in zip(towns.itertuples(index=False), fills, radius)
     ]
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": features}, name="Towns (gap score)",
+    GeoJson(
+        with_bbox({"type": "FeatureCollection", "features": features}, towns["lon"], towns["lat"]),
+        name="Towns (gap score)",
         marker=folium.CircleMarker(radius=4, weight=1, color="#222222", fill=True, fill_opacity=0.95),
         style_function=lambda f: {"fillColor": f["properties"]["_fill"], "radius": f["properties"]["_r"]},
         tooltip=folium.GeoJsonTooltip(fields=["name", "district", "children", "gap", "access", "nearest"],
@@ -146,7 +148,7 @@ def providers_layer(m: folium.Map, providers: pd.DataFrame, name: str, show: boo
                 "iconSize": [side, side], "iconAnchor": [side // 2, side // 2]}
 
     if tips:
-        folium.GeoJson(point_features(located["lat"], located["lon"], tips, _s=sides), control=False,
+        GeoJson(point_features(located["lat"], located["lon"], tips, _s=sides), control=False,
                        marker=folium.Marker(icon=folium.DivIcon()), style_function=diamond,
                        on_each_feature=FEATURE_TOOLTIP).add_to(group)
     group.add_to(m)

@@ -451,7 +451,7 @@ def plan_map(plan: Plan, viewer: Viewer = PUBLIC, focus: str | None = None, larg
     m.options.update(zoom_snap=0.25, zoom_delta=0.5)
     maps.choropleth(m, shapes, "value", "district_name", "shown", "Children to bring closer",
                     "Children to bring closer, by home district", large, key="district_code")
-    folium.GeoJson(maps.geojson(las[["la_code", "la_name", "geometry"]]), name="LA boundaries",
+    maps.GeoJson(maps.geojson(las[["la_code", "la_name", "geometry"]]), name="LA boundaries",
                    interactive=False, style_function=lambda f: {"fill": False, "color": "#111111", "weight": 2.4}).add_to(m)
     font = 16 if large else 12
     existing = folium.FeatureGroup(name="Homes with places matching can use")
@@ -460,7 +460,7 @@ def plan_map(plan: Plan, viewer: Viewer = PUBLIC, focus: str | None = None, larg
         tips = [f'<div style="font-size:{font}px"><b>{escape(str(h.name))}</b><br>{int(h.available)} of {int(h.places)} '
                 "places free for the round's children</div>" for h in free.itertuples(index=False)]
         radii = (2.5 + 1.5 * np.sqrt(free["available"].to_numpy(float))).round(2)
-        folium.GeoJson(maps.point_features(free["lat"], free["lon"], tips, _r=radii), control=False,
+        maps.GeoJson(maps.point_features(free["lat"], free["lon"], tips, _r=radii), control=False,
                        marker=folium.CircleMarker(radius=3, color="#222222", weight=1.2, fill=True,
                                                   fill_color="#ffffff", fill_opacity=0.95),
                        style_function=lambda f: {"radius": f["properties"]["_r"]},

@@ -1,11 +1,11 @@
 """Provision map and gaps: where children who need a service live, where matching provision is, which towns go without."""
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from audit import gaps, maps_provision, provision
 from audit.suppress import LEGEND
 from pages import ui
+from pages.map_component import folium_map
 
 ctx = ui.context()
 DECAY_LABELS = {"gaussian": "Gradual (Gaussian)", "linear": "Linear", "step": "None inside the catchment"}
@@ -84,17 +84,22 @@ def _details(props: dict, view: provision.View, service: str) -> None:
         st.caption(LEGEND)
 
 
+def _provision_map(sel: provision.Selection, km: float, decay: str, la: str | None, viewer, service: str, shade: str,
+                   large: bool):
+    """The map for one view of the page (folium_map prepares it once per view)."""
+    layers = ui.cached(provision.view, sel, km, decay, la, viewer).layers
+    return maps_provision.provision_map(layers.districts, layers.las, layers.towns, layers.homes, layers.providers,
+                                       service, shade, focus=la, large=large)
+
+
 @st.fragment
-def map_panel(view: provision.View, service: str, shade: str) -> None:
+def map_panel(view: provision.View, map_args: tuple, service: str) -> None:
     """The map and the details of what was clicked; clicks rerun only this fragment, not the whole page."""
     # On a shared screen the map gets the full width and the details go underneath.
     left, right = (st.container(), st.container()) if ctx.meeting else st.columns([3, 1.3], gap="medium")
-    layers = view.layers
     with left:
-        m = maps_provision.provision_map(layers.districts, layers.las, layers.towns, layers.homes, layers.providers,
-                                         service, shade, focus=ctx.filters.la, large=ctx.meeting)
-        out = st_folium(m, returned_objects=["last_active_drawing"], height=720 if ctx.meeting else 560,
-                        use_container_width=True, key="provision_map")
+        out = folium_map(_provision_map, *map_args, key="provision_map", height=720 if ctx.meeting else 560,
+                         returned_objects=("last_active_drawing",))
     with right:
         feature = (out or {}).get("last_active_drawing") or {}
         _details(feature.get("properties") or {}, view, service)
@@ -127,7 +132,7 @@ ui.kpi_tiles(view.tiles)
 view_name, box = ui.views(["Map", "Towns ranked by gap"])
 with box:
     if view_name == "Map":
-        map_panel(view, service, shade)
+        map_panel(view, (sel, float(km), decay, ctx.filters.la, ctx.viewer, service, shade, ctx.meeting), service)
     else:
         st.caption("Towns with children who need the service, ranked by gap score. Each child counts in their nearest town.")
         ui.table(provision.labelled(view.gaps, service), f"gaps_{service}", hide=("la_code", "district_code", "town_id"))

@@ -1,10 +1,10 @@
 """Regional overview: how many children, how many needs, where they are placed, and what it costs."""
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from audit import figures, maps, overview, region
 from pages import ui
+from pages.map_component import folium_map
 
 ctx = ui.context()
 st.title("Regional overview" if ctx.filters.la is None else f"Overview: {region.la_name(ctx.filters.la)}")
@@ -15,11 +15,16 @@ ui.kpi_tiles(ui.cached(overview.kpis, ctx.filters, ctx.viewer))
 table = ui.cached(overview.la_table, ctx.filters, ctx.viewer)
 
 
+def _overview_map(filters, viewer, large: bool):
+    """The map for one view of the page (folium_map prepares it once per view)."""
+    shapes, homes = ui.cached(overview.map_layers, filters, viewer)
+    return maps.region_overview_map(shapes, homes, focus=filters.la, large=large)
+
+
 def map_view() -> None:
     """Where the children come from, and where the region's homes are."""
-    shapes, homes = ui.cached(overview.map_layers, ctx.filters, ctx.viewer)
-    m = maps.region_overview_map(shapes, homes, focus=ctx.filters.la, large=ctx.meeting)
-    st_folium(m, returned_objects=[], height=620 if ctx.meeting else 540, use_container_width=True, key="overview_map")
+    folium_map(_overview_map, ctx.filters, ctx.viewer, ctx.meeting, key="overview_map",
+               height=620 if ctx.meeting else 540)
     st.caption("Areas are shaded by children in the audit (grey: fewer than 5); circles are children's homes, sized by "
                "places and coloured by Ofsted grade.")
 

@@ -1,11 +1,11 @@
 """Matching and planning: which children's needs the region's homes can meet near home, and where new homes would help most."""
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from audit import matching, planner
 from audit.suppress import hidden_count
 from pages import ui
+from pages.map_component import folium_map
 
 ctx = ui.context()
 PARAMS = {"homes": "plan_homes", "places": "plan_places", "for": "plan_for", "miles": "plan_miles",
@@ -116,14 +116,20 @@ def cohort_view() -> None:
                  hide=("la_code", *BRIEF) + ((f"Could: within {miles} mi",) if ctx.meeting else ()))
 
 
+def _plan_map(plan_args: tuple, viewer, large: bool):
+    """The plan's map (folium_map prepares it once per plan and view)."""
+    plan = ui.cached(planner.make_plan, *plan_args)
+    return planner.plan_map(plan, viewer, focus=plan_args[5], large=large)
+
+
 def planning_view() -> None:
     """Where N new homes of P places would bring most children within reach, on a map and in tables."""
     p1, p2, p3 = st.columns([1, 1, 2])
     homes = p1.number_input("New homes", 1, planner.MAX_HOMES, key="plan_homes")
     places = p2.number_input("Places in each", 1, planner.MAX_PLACES, key="plan_places")
     target = p3.selectbox("Planned for", list(options), format_func=options.get, key="plan_for")
-    plan = ui.cached(planner.make_plan, ctx.filters.round_id, int(homes), int(places), target, radius_km,
-                     ctx.filters.la, vacant)
+    plan_args = (ctx.filters.round_id, int(homes), int(places), target, radius_km, ctx.filters.la, vacant)
+    plan = ui.cached(planner.make_plan, *plan_args)
     ui.kpi_tiles(planner.tiles(plan, ctx.viewer), per_row=4)
     if plan.stopped_early:
         st.info(f"Only {len(plan.sites)} of {homes} new homes would bring any more of these children within {miles} miles.")
@@ -131,8 +137,7 @@ def planning_view() -> None:
         st.info("No town would bring any of these children within reach.")
     st.caption("Arrows go from matching with today's homes to matching with the new homes added.")
     sites = planner.site_rows(plan, ctx.viewer)
-    m = planner.plan_map(plan, ctx.viewer, focus=ctx.filters.la, large=ctx.meeting)
-    st_folium(m, returned_objects=[], height=680 if ctx.meeting else 600, use_container_width=True, key="plan_map")
+    folium_map(_plan_map, plan_args, ctx.viewer, ctx.meeting, key="plan_map", height=680 if ctx.meeting else 600)
     st.caption("Numbered markers are the proposed homes, with their catchment dashed; white circles are homes with "
                "places free; districts are shaded by the children to bring closer who live there.")
     ui.download(planner.district_rows(plan, ctx.viewer).display.drop(columns=["la_code"]), "plan_districts",
