@@ -13,3 +13,4 @@ st.session_state["ctx"] = ctx
 ui.style(ctx.meeting)
 ui.banner()
 nav.run()
+ui.freeze_long_lived()  # once per newly imported set of modules, e.g. a page's first visit
