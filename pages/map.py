@@ -63,9 +63,9 @@ def _details(props: dict, view: provision.View, service: str) -> None:
         towns = table[table["district_code"] == props.get("id")]
         if len(towns):
             st.markdown("**Its towns with the largest gaps**")
-            # A plain table: the interactive grid would add its own script to the map's first draw.
-            st.table(ui.arrow_safe(towns[["Town", "Children", "Gap score", "Nearest matching provision",
-                                          "Distance to it (km)"]].head(8)).set_index("Town"))
+            # Markdown, not a grid or st.table: beside the map it must draw quickly.
+            ui.markdown_table(towns[["Town", "Children", "Gap score", "Nearest matching provision",
+                                     "Distance to it (km)"]].head(8), numeric=("Children", "Gap score", "Distance to it (km)"))
     elif kind == "town":
         st.markdown(f"#### {props.get('name')}")
         st.caption(f"{props.get('district')}, {props.get('la')}")
@@ -79,7 +79,7 @@ def _details(props: dict, view: provision.View, service: str) -> None:
     else:
         st.markdown("#### Largest gaps in view")
         st.caption("Click a district or town on the map for its details.")
-        st.table(ui.arrow_safe(table[["Town", "Children", "Gap score"]].head(10)).set_index("Town"))
+        ui.markdown_table(table[["Town", "Children", "Gap score"]].head(10), numeric=("Children", "Gap score"))
     if view.gaps.any:
         st.caption(LEGEND)
 

@@ -36,3 +36,19 @@ def plant_exploitation_cohort(db, round_id: int) -> None:
                        FROM child_needs WHERE round_id = ? GROUP BY ALL""", [round_id])
         con.execute("INSERT INTO cohort_names (round_id, cohort, name) VALUES (?, 1, 'Exploitation'), (?, 2, 'Other')",
                     [round_id, round_id])
+
+
+def markdown_tables(at) -> list:
+    """Every Markdown table drawn (ui.markdown_table), as DataFrames of the text shown."""
+    import html
+
+    import pandas as pd
+
+    out = []
+    for m in at.markdown:
+        lines = m.value.splitlines()
+        if len(lines) >= 2 and lines[0].startswith("| ") and set(lines[1]) <= set("|-:"):
+            cells = [[html.unescape(c.strip()).replace("\\|", "|") for c in line.strip().strip("|").split(" | ")]
+                     for line in lines]
+            out.append(pd.DataFrame(cells[2:], columns=cells[0]))
+    return out

@@ -1,6 +1,6 @@
 """AppTest: the provision map page runs on the sample, reads its pickers from the URL and writes them back."""
 
-from tests.apptest_support import metrics, plant_exploitation_cohort, qp, run_page
+from tests.apptest_support import markdown_tables, metrics, plant_exploitation_cohort, qp, run_page
 
 NORFOLK = "E10000020"
 STRATEGY_GAP_TOWNS = {"Fakenham", "Swaffham", "East Dereham", "Downham Market", "Thetford"}
@@ -15,7 +15,7 @@ def gap_table(at):
 def side_panel(at):
     """The static 'Largest gaps in view' table beside the map (towns as its index)."""
     assert any(m.value == "#### Largest gaps in view" for m in at.markdown)
-    return at.table[0].value
+    return markdown_tables(at)[0].set_index("Town")
 
 
 def test_deep_link_to_norfolk_short_breaks_semh(app, sample_db):
@@ -98,7 +98,7 @@ def test_default_view_is_the_map_and_a_link_opens_the_ranked_towns(app):
     ranked = run_page(app, "pages/map.py", view=RANKED)
     assert ranked.session_state["view"] == RANKED
     table = gap_table(ranked)
-    assert not ranked.table and not any(m.value == "#### Largest gaps in view" for m in ranked.markdown)
+    assert not markdown_tables(ranked) and not any(m.value == "#### Largest gaps in view" for m in ranked.markdown)
     # Same data, two views: the panel beside the map lists the top of the ranked table.
     top = table.head(len(panel))
     assert panel.index.tolist() == top["Town"].tolist()
