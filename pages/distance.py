@@ -33,7 +33,10 @@ def distance_view() -> None:
     chart_data = bands.numeric[labels].assign(LA=bands.display["LA"].to_numpy())
     ui.chart(figures_flows.distance_bands_figure(chart_data, labels, large=ctx.meeting),
              bands.display.drop(columns="la_code"), "distance_bands")
-    ui.table(summary, "distance_by_la", hide=("la_code",))
+    # The full table opens on request, so the view draws its chart first (as on the overview).
+    if table := ui.expander("Every distance figure for every LA", "distance_table_open"):
+        with table:
+            ui.table(summary, "distance_by_la", hide=("la_code",))
 
 
 def cohort_view() -> None:

@@ -109,7 +109,7 @@ _from_url()
 where = ui.header("Provision map and gaps", "Where the children who need a service live, where the matching provision "
                   "is, and which towns are left without it within a reasonable distance.", "map_notes")
 
-c1, c2, c3, c4, c5 = st.columns([1.2, 2, 1.4, 1.2, 1.2])
+c1, c2, c3, c5 = st.columns([1.2, 2, 1.5, 1.3])
 service = c1.radio("Service", list(provision.SERVICES), format_func=provision.SERVICES.get, key="map_service",
                    on_change=_service_changed)
 options = ui.cached(provision.need_options, service, ctx.filters.round_id)
@@ -121,7 +121,9 @@ if service == "residential" and not any(k.startswith("cohort:") for k in options
     c2.caption("Cohorts appear here once they have been fitted for this round.")
 km = c3.slider("Catchment (km)", 2, 80, key="map_km", help="Straight-line distance a child could be expected to travel.")
 c3.caption(f"{km} km ≈ {km / 1.609344:.0f} miles")
-decay = c4.selectbox("Distance decay", list(DECAY_LABELS), format_func=DECAY_LABELS.get, key="map_decay")
+# How access falls with distance is a choice of method: it sits with the method note (kept while that is closed).
+ui.keep("map_decay")
+decay = st.session_state["map_decay"]
 shade = c5.radio("Shade districts by", list(SHADE_LABELS), format_func=SHADE_LABELS.get, key="map_shade")
 _to_url()
 
@@ -137,7 +139,9 @@ with box:
         st.caption("Towns with children who need the service, ranked by gap score. Each child counts in their nearest town.")
         ui.table(provision.labelled(view.gaps, service), f"gaps_{service}", hide=("la_code", "district_code", "town_id"))
 
-if method := ui.expander("How the gap score is worked out", "map_method_open"):
+if method := ui.expander("How the gap score is worked out, and how access falls with distance", "map_method_open"):
     with method:
+        st.selectbox("Distance decay", list(DECAY_LABELS), format_func=DECAY_LABELS.get, key="map_decay",
+                     help="How much less a place counts the further it is from the child, inside the catchment.")
         st.markdown(gaps.method_text(float(km), decay))
         st.markdown(provision.matching_text(sel))

@@ -5,8 +5,13 @@ from tests.apptest_support import metrics, plant_exploitation_cohort, qp, run_pa
 NORFOLK = "E10000020"
 
 
+TABLE_OPEN = {"distance_table_open": True}
+
+
 def test_region_tiles_tables_and_downloads(app, sample_db):
-    at = run_page(app, "pages/distance.py")
+    closed = run_page(app, "pages/distance.py")
+    assert len(closed.get("vega_lite_chart")) == 1 and not closed.dataframe  # the table waits behind its expander
+    at = run_page(app, "pages/distance.py", state=TABLE_OPEN)
     n = sample_db.scalar("SELECT count(*) FROM children")
     far = sample_db.scalar("SELECT avg(CASE WHEN distance_km > 20 * 1.609344 THEN 100.0 ELSE 0 END) FROM children "
                            "WHERE distance_km IS NOT NULL")
@@ -35,7 +40,7 @@ def test_la_link_shows_that_las_figures(app, sample_db):
 
 
 def test_age_band_and_meeting_mode(app, sample_db):
-    at = run_page(app, "pages/distance.py", age="16-17", meeting="1")
+    at = run_page(app, "pages/distance.py", state=TABLE_OPEN, age="16-17", meeting="1")
     n = sample_db.scalar("SELECT count(*) FROM children WHERE age BETWEEN 16 AND 17")
     assert metrics(at)["Children"] == f"{n:,}"
     by_la = table_with(at, "% over 20 miles")

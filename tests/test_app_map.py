@@ -58,6 +58,13 @@ def test_catchment_and_decay_from_the_link_change_the_method_note(app):
     at = run_page(app, "pages/map.py", state=METHOD_OPEN, service="short-breaks", km="20", decay="step")
     assert at.slider(key="map_km").value == 20 and at.selectbox(key="map_decay").value == "step"
     assert any("20 km (12 miles)" in m.value and "counts the same anywhere" in m.value for m in at.markdown)
+    # The decay is chosen beside the method note; a new choice changes the analysis and the link.
+    at.selectbox(key="map_decay").set_value("linear").run()
+    assert not at.exception and qp(at, "decay") == "linear"
+    assert not any("counts the same anywhere" in m.value for m in at.markdown)
+    # Closed, the note and its picker are not drawn, and the choice is kept.
+    at = run_page(app, "pages/map.py", decay="linear")
+    assert not [s for s in at.selectbox if s.key == "map_decay"] and qp(at, "decay") == "linear"
 
 
 def test_unknown_need_is_reported_not_fatal(app):
