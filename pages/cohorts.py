@@ -36,14 +36,8 @@ def _from_url() -> None:
 
 def _to_url() -> None:
     """Mirror the choices in the URL beside the shared filters, leaving defaults out."""
-    for param, key in PARAMS.items():
-        value = st.session_state.get(key)
-        value = DEFAULTS[key] if value is None else value
-        if value != DEFAULTS[key]:
-            if st.query_params.get(param) != str(value):
-                st.query_params[param] = str(value)
-        elif param in st.query_params:
-            del st.query_params[param]
+    values = {param: st.session_state.get(key) for param, key in PARAMS.items()}
+    ui.url_params({param: None if v is None or v == DEFAULTS[PARAMS[param]] else str(v) for param, v in values.items()})
 
 
 def _with_progress(label: str, work) -> object:

@@ -291,10 +291,8 @@ def provision_view() -> None:
         st.session_state["data_tab"] = TABS[st.query_params["tab"]]
     tabs = st.tabs(list(TABS.values()), key="data_tab", on_change="rerun")
     open_tab = next((k for k, v in TABS.items() if v == st.session_state.get("data_tab")), None)
-    if open_tab and open_tab != "homes" and st.query_params.get("tab") != open_tab:
-        st.query_params["tab"] = open_tab
-    elif open_tab == "homes" and "tab" in st.query_params:
-        del st.query_params["tab"]
+    if open_tab:
+        ui.url_params({"tab": None if open_tab == "homes" else open_tab})
 
     for (name, _), tab in zip(TABS.items(), tabs):
         if tab.open:  # only the open tab is drawn

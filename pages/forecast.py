@@ -28,14 +28,8 @@ def _from_url() -> None:
 
 def _to_url() -> None:
     """Mirror the pickers in the URL next to the shared filters."""
-    want = {"years": str(st.session_state["fc_years"]), "category": st.session_state["fc_category"]}
-    if want["category"] == ALL:
-        want.pop("category")
-        if "category" in st.query_params:
-            del st.query_params["category"]
-    for k, v in want.items():
-        if st.query_params.get(k) != v:
-            st.query_params[k] = v
+    category = st.session_state["fc_category"]
+    ui.url_params({"years": str(st.session_state["fc_years"]), "category": None if category == ALL else category})
 
 
 _from_url()

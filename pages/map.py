@@ -42,12 +42,7 @@ def _service_changed() -> None:
 
 def _to_url() -> None:
     """Mirror the pickers in the URL next to the shared filters."""
-    for param, key in PARAMS.items():
-        value = str(st.session_state[key])
-        if value and st.query_params.get(param) != value:
-            st.query_params[param] = value
-        elif not value and param in st.query_params:
-            del st.query_params[param]
+    ui.url_params({param: str(st.session_state[key]) for param, key in PARAMS.items()})
 
 
 def _details(props: dict, view: provision.View, service: str) -> None:

@@ -45,17 +45,15 @@ def _from_url(opts: dict) -> None:
 
 def _to_url() -> None:
     """Mirror the page's choices in the URL beside the shared filters, leaving defaults out."""
+    def text(value) -> str:
+        return ("1" if value else "0") if isinstance(value, bool) else str(value)
+
+    wanted = {}
     for param, key in PARAMS.items():
         value = st.session_state.get(key)
-        value = DEFAULTS[key] if value is None else value
-        text = ("1" if value else "0") if isinstance(value, bool) else str(value)
-        default = DEFAULTS[key]
-        default_text = ("1" if default else "0") if isinstance(default, bool) else str(default)
-        if text != default_text:
-            if st.query_params.get(param) != text:
-                st.query_params[param] = text
-        elif param in st.query_params:
-            del st.query_params[param]
+        shown = text(DEFAULTS[key] if value is None else value)
+        wanted[param] = None if shown == text(DEFAULTS[key]) else shown
+    ui.url_params(wanted)
 
 
 opts = ui.cached(needs_view.options, ctx.filters.round_id)

@@ -40,13 +40,8 @@ def _from_url(options: dict[str, str]) -> None:
 
 def _to_url() -> None:
     """Mirror the inputs in the URL next to the shared filters (defaults too, so a link is explicit)."""
-    for param, key in PARAMS.items():
-        value = st.session_state.get(key, DEFAULTS[key])
-        value = ("1" if value else "") if isinstance(value, bool) else str(value)
-        if value and st.query_params.get(param) != value:
-            st.query_params[param] = value
-        elif not value and param in st.query_params:
-            del st.query_params[param]
+    values = {param: st.session_state.get(key, DEFAULTS[key]) for param, key in PARAMS.items()}
+    ui.url_params({param: ("1" if v else None) if isinstance(v, bool) else str(v) for param, v in values.items()})
 
 
 options = ui.cached(planner.target_options, ctx.filters.round_id)

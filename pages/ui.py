@@ -165,6 +165,19 @@ def context() -> Context:
     return st.session_state["ctx"]
 
 
+def url_params(wanted: dict[str, str | None]) -> None:
+    """Put a page's own choices in the URL beside the shared filters, in one update (None or "" removes one).
+
+    Each single assignment to st.query_params is a message the browser acts on; the map page
+    setting its four pickers one by one on its first run cost four.
+    """
+    for gone in [k for k, v in wanted.items() if not v and k in st.query_params]:
+        del st.query_params[gone]
+    changed = {k: v for k, v in wanted.items() if v and st.query_params.get(k) != v}
+    if changed:
+        st.query_params.update(changed)  # only this page's keys: a tab bound to ?view= must not be rewritten
+
+
 def header(title: str, caption: str, notes: str | None = None) -> str:
     """The page's title (naming the LA chosen in the sidebar), caption and notes on its link; returns where it is about."""
     la = context().filters.la
