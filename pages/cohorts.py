@@ -36,8 +36,8 @@ def _from_url() -> None:
 
 def _to_url() -> None:
     """Mirror the choices in the URL beside the shared filters, leaving defaults out."""
-    values = {param: st.session_state.get(key) for param, key in PARAMS.items()}
-    ui.url_params({param: None if v is None or v == DEFAULTS[PARAMS[param]] else str(v) for param, v in values.items()})
+    ui.url_params({param: None if (v := st.session_state.get(key)) is None or v == DEFAULTS[key] else str(v)
+                   for param, key in PARAMS.items()})
 
 
 def _with_progress(label: str, work) -> object:

@@ -63,6 +63,6 @@ def folium_map(build, *args, key: str, height: int, returned_objects: tuple[str,
     if not ACTIVE:
         return st_folium(build(*args), render=False, returned_objects=list(returned_objects), height=height,
                          use_container_width=True, key=key)
-    prepared = _prepared(build, f"{build.__module__}.{build.__qualname__}", ui.database().version, args, key, height,
+    prepared = _prepared(build, ui.qualified_name(build), ui.database().version, args, key, height,
                          tuple(returned_objects))
     return _REAL(**prepared)

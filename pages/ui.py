@@ -73,10 +73,15 @@ def _cached(_func, key: str, version: str, args: tuple):
     return _func(database(), *args)
 
 
+def qualified_name(func) -> str:
+    """A function's importable name: the part of a cache key that says which function made the value."""
+    return f"{func.__module__}.{func.__qualname__}"
+
+
 def cached(func, *args):
     """Call func(db, *args) through the cache; the key includes the database file's version."""
     db = database()
-    return _cached(func, f"{func.__module__}.{func.__qualname__}", db.version, args)
+    return _cached(func, qualified_name(func), db.version, args)
 
 
 _modules_frozen = 0
