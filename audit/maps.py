@@ -189,6 +189,12 @@ def point_features(lats, lons, tips, **props) -> dict:
     ]}, lons, lats)
 
 
+def places_text(n) -> str:
+    """'1 place' or '4 places': tooltips are read aloud on a shared screen, so the grammar shows."""
+    n = int(n)
+    return f"{n:,} place" if n == 1 else f"{n:,} places"
+
+
 def homes_layer(m: folium.Map, homes: pd.DataFrame, name: str = "Children's homes", cluster: bool = False,
                 large: bool = False) -> folium.FeatureGroup:
     """Homes as circle markers sized by places and coloured by Ofsted grade.
@@ -204,7 +210,7 @@ def homes_layer(m: folium.Map, homes: pd.DataFrame, name: str = "Children's home
     for h in homes.itertuples(index=False):
         grade = h.ofsted_grade or "Not yet inspected"
         tip = (f'<div style="font-size:{size}px"><b>{escape(str(h.name))}</b><br>{escape(str(h.provider))}<br>'
-               f"{int(h.places)} places · {escape(grade)}"
+               f"{places_text(h.places)} · {escape(grade)}"
                f"<br><small>Needs met: {escape(str(h.needs_met or 'not stated'))}</small></div>")
         features.append({"type": "Feature", "id": len(features),  # short style keys (see point_features)
                          "geometry": {"type": "Point", "coordinates": [float(h.lon), float(h.lat)]},

@@ -476,7 +476,7 @@ def plan_map(plan: Plan, viewer: Viewer = PUBLIC, focus: str | None = None, larg
         label = ", ".join(str(n) for n in r["rank"])
         folium.Circle((first["lat"], first["lon"]), radius=plan.radius_km * 1000, color=colour, weight=2.5,
                       dash_array="8 6", fill=False, interactive=False).add_to(new)
-        tip = "<br>".join(f"<b>New home {x['rank']}: {x['town']}</b> ({x['district']}, {x['la']}) · {x['places']} places · "
+        tip = "<br>".join(f"<b>New home {x['rank']}: {x['town']}</b> ({x['district']}, {x['la']}) · {maps.places_text(x['places'])} · "
                           f"brings within reach: {x['children']}" for _, x in r.iterrows())
         width = side + int(side * 0.45) * max(len(label) - 1, 0)
         icon = folium.DivIcon(html=(f'<div style="width:{width}px;height:{side}px;border-radius:{side // 2}px;'
