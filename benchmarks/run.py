@@ -149,18 +149,25 @@ def readme_markdown(rows: list[Row], m: dict, quick: bool) -> str:
              f"folium {pk['folium']}, {m['chromium']}. Medians; every figure with its spread is in "
              "`benchmarks/results/summary.md`.", "",
              "| Page | warm rerun, regional (< 300 ms) | warm rerun, national (< 1 s) | browser, fully drawn "
-             "(regional) | ratio to blank page (< 2x) | sidebar click to drawn |",
-             "|---|---|---|---|---|---|"]
+             "(regional) | ratio to blank page at the same kind of address (< 2x) | ratio to blank page at the root "
+             "| sidebar click to drawn |",
+             "|---|---|---|---|---|---|---|"]
     for pg in pages_from_app():
         t = pg.title
+        # The default page is served at the root, so its one ratio is already to the root floor.
+        root_ratio = _find(rows, f"{t} - ratio to blank at the root", "regional") or _find(rows, f"{t} - ratio to blank", "regional")
         lines.append(f"| {t} | {_cell(_find(rows, f'{t} - filter change, warm', 'regional'))} | "
                      f"{_cell(_find(rows, f'{t} - filter change, warm', 'national'))} | "
                      f"{_cell(_find(rows, f'{t} - fully drawn', 'regional'))} | "
                      f"{_cell(_find(rows, f'{t} - ratio to blank', 'regional'))} | "
+                     f"{_cell(root_ratio, False)} | "
                      f"{_cell(_find(rows, f'{t} - sidebar click to drawn (same tab)', 'regional'))} |")
     floor = _find(rows, "blank Streamlit page (floor)", "regional")
+    deep = _find(rows, "blank Streamlit page at a page address (floor for deep links)", "regional")
     refs = [r for r in rows if r.name.startswith("reference:") and r.scale == "regional"]
-    lines += ["", f"Blank Streamlit page (the floor): {_cell(floor)}; "
+    lines += ["", f"Blank Streamlit page (the floor): {_cell(floor)} at the root, {_cell(deep)} at a page's address "
+              "(/page: Streamlit first probes /page as a base path and retries after 100 ms; the default page is "
+              "compared with the root, the others with /page); "
               + "; ".join(f"{r.name.removeprefix('reference: blank page + ')}: {_fmt(r)}" for r in refs) + ".", ""]
     headline = [
         ("First run, no database to overview drawn (< 30 s)", "no database to overview drawn (server start + build + draw)", "regional"),
