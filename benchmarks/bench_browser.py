@@ -369,7 +369,7 @@ def pages_run(scale: str, repeat: int, references: bool = True) -> list[Row]:
                             note="blank page at the root" if pg.default else "blank page at a page address"))
             if not pg.default:
                 rows.append(Row("browser", f"{pg.title} - ratio to blank at the root", scale, "x",
-                                root_ratios[pg.script], note="includes Streamlit's 100 ms base-path probe"))
+                                root_ratios[pg.script], note="includes Streamlit's base-path probe (a fixed 100 ms retry)"))
             if nav.get(pg.script):
                 rows.append(Row("browser", f"{pg.title} - sidebar click to drawn (same tab)", scale, "ms",
                                 nav[pg.script]))
