@@ -189,6 +189,21 @@ def point_features(lats, lons, tips, **props) -> dict:
     ]}, lons, lats)
 
 
+def focus_bounds(las: gpd.GeoDataFrame, focus: str | None) -> list[list[float]]:
+    """[[south, west], [north, east]] of the chosen LA, or of the region when none (or an unknown one) is chosen."""
+    shown = las[las["la_code"] == focus] if focus is not None and (las["la_code"] == focus).any() else las
+    minx, miny, maxx, maxy = shown.total_bounds
+    return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
+
+
+def la_lines(m: folium.Map, las: gpd.GeoDataFrame, weight: float = 2.6, opacity: float = 0.9) -> None:
+    """LA boundaries as lines that let clicks through to the areas beneath."""
+    GeoJson(
+        geojson(las[["la_code", "la_name", "geometry"]]), name="LA boundaries", interactive=False,
+        style_function=lambda f: {"fill": False, "color": "#111111", "weight": weight, "opacity": opacity},
+    ).add_to(m)
+
+
 def places_text(n) -> str:
     """'1 place' or '4 places': tooltips are read aloud on a shared screen, so the grammar shows."""
     n = int(n)
@@ -233,9 +248,7 @@ def homes_layer(m: folium.Map, homes: pd.DataFrame, name: str = "Children's home
 def region_overview_map(las: gpd.GeoDataFrame, homes: pd.DataFrame, focus: str | None = None,
                         large: bool = False) -> OfflineMap:
     """LA boundaries shaded by children in the audit, with homes sized by places; fits the chosen LA."""
-    shown = las[las["la_code"] == focus] if focus is not None and (las["la_code"] == focus).any() else las
-    minx, miny, maxx, maxy = shown.total_bounds
-    m = base_map([[miny, minx], [maxy, maxx]], large)
+    m = base_map(focus_bounds(las, focus), large)
     choropleth(m, las, "children_value", "la_name", "children_display", "Children in the audit",
                "Children in the audit by LA", large)
     if not homes.empty:

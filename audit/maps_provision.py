@@ -17,12 +17,11 @@ import numpy as np
 import pandas as pd
 
 from audit.colours import GAP, GRADE_COLOURS, NO_DATA, OKABE_ITO, SEQUENTIAL
-from audit.maps import (FEATURE_TOOLTIP, GeoJson, Legend, OfflineMap, base_map, colour_for, geojson, homes_layer,
-                        point_features, with_bbox)
+from audit.maps import (FEATURE_TOOLTIP, GeoJson, Legend, OfflineMap, base_map, colour_for, focus_bounds, geojson,
+                        homes_layer, la_lines, point_features, with_bbox)
 
 SHADES = {"children": "Children who need the service", "gap": "Gap score"}
 PROVIDER_COLOUR = OKABE_ITO[3]   # reddish purple: apart from the Ofsted-grade colours of homes
-LA_LINE = "#111111"
 
 
 def _breaks(values: pd.Series, n: int) -> list[float]:
@@ -89,14 +88,6 @@ def district_layer(m: folium.Map, districts: gpd.GeoDataFrame, shade: str, large
     return items
 
 
-def la_layer(m: folium.Map, las: gpd.GeoDataFrame) -> None:
-    """LA boundaries as lines that let clicks through to the districts beneath."""
-    GeoJson(
-        geojson(las[["la_code", "la_name", "geometry"]]), name="LA boundaries", interactive=False,
-        style_function=lambda f: {"fill": False, "color": LA_LINE, "weight": 2.6, "opacity": 0.9},
-    ).add_to(m)
-
-
 def towns_layer(m: folium.Map, towns: pd.DataFrame, large: bool = False) -> None:
     """Towns with children who need the service, coloured by gap score and sized by it.
 
@@ -155,12 +146,6 @@ def providers_layer(m: folium.Map, providers: pd.DataFrame, name: str, show: boo
     return group
 
 
-def bounds_of(shapes: gpd.GeoDataFrame) -> list[list[float]]:
-    """[[south, west], [north, east]] of some shapes, for fitting the map."""
-    minx, miny, maxx, maxy = shapes.total_bounds
-    return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
-
-
 def provision_map(districts: gpd.GeoDataFrame, las: gpd.GeoDataFrame, towns: pd.DataFrame, homes: pd.DataFrame,
                   providers: pd.DataFrame, service: str, shade: str = "gap", focus: str | None = None,
                   large: bool = False) -> OfflineMap:
@@ -169,13 +154,12 @@ def provision_map(districts: gpd.GeoDataFrame, las: gpd.GeoDataFrame, towns: pd.
     The chosen service's matching provision is shown; the other service's
     provision is a layer the user can switch on.
     """
-    shown = las[las["la_code"] == focus] if focus is not None and (las["la_code"] == focus).any() else las
-    m = base_map(bounds_of(shown), large)
+    m = base_map(focus_bounds(las, focus), large)
     # Marker clustering needs a maximum zoom, which a map without tiles does not otherwise have; quarter
     # zoom steps let the fitted LA fill the frame instead of jumping to the next whole zoom level.
     m.options.update(max_zoom=18, min_zoom=6, zoom_snap=0.25, zoom_delta=0.5)
     items = district_layer(m, districts, shade, large)
-    la_layer(m, las)
+    la_lines(m, las)
     font = 16 if large else 13
     homes_layer(m, homes, name="Children's homes" + (" (matching)" if service == "residential" else ""),
                 cluster=True, large=large).show = service == "residential"

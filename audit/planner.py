@@ -444,15 +444,12 @@ def plan_map(plan: Plan, viewer: Viewer = PUBLIC, focus: str | None = None, larg
     shapes = shapes.merge(pd.DataFrame({"district_code": d.display["district_code"], "value": value.to_numpy(),
                                         "shown": d.display["children"].astype(str)}), on="district_code", how="left")
     las = geo.las()
-    shown = las[las["la_code"] == focus] if focus is not None and (las["la_code"] == focus).any() else las
-    minx, miny, maxx, maxy = shown.total_bounds
-    m = maps.base_map([[miny, minx], [maxy, maxx]], large)
+    m = maps.base_map(maps.focus_bounds(las, focus), large)
     # Quarter zoom steps let the region fill a wide map instead of snapping to a whole level that leaves it small.
     m.options.update(zoom_snap=0.25, zoom_delta=0.5)
     maps.choropleth(m, shapes, "value", "district_name", "shown", "Children to bring closer",
                     "Children to bring closer, by home district", large, key="district_code")
-    maps.GeoJson(maps.geojson(las[["la_code", "la_name", "geometry"]]), name="LA boundaries",
-                   interactive=False, style_function=lambda f: {"fill": False, "color": "#111111", "weight": 2.4}).add_to(m)
+    maps.la_lines(m, las, weight=2.4, opacity=1.0)
     font = 16 if large else 12
     existing = folium.FeatureGroup(name="Homes with places matching can use")
     free = plan.before.homes[plan.before.homes["available"] > 0]

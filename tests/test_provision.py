@@ -205,8 +205,10 @@ def test_provision_map_is_offline_and_carries_clickable_suppressed_features(samp
 
 def test_home_tooltips_count_places_in_good_english(sample_db, round_id):
     sel = provision.Selection("residential", "", round_id)
-    homes = provision.view(sample_db, sel, 32, "gaussian", None).layers.homes
-    html = maps.html(maps_provision.provision_map(*_layers(sample_db, sel), sel.service))
+    layers = provision.view(sample_db, sel, 32, "gaussian", None).layers
+    homes = layers.homes
+    html = maps.html(maps_provision.provision_map(layers.districts, layers.las, layers.towns, homes, layers.providers,
+                                                  sel.service))
     tips = [json.loads(f'"{t}"') for t in re.findall(r'"tip": "((?:[^"\\]|\\.)*)"', html)]
     tips = [t for t in tips if "Needs met:" in t]  # homes; short-break providers list "Needs supported"
     assert len(tips) == len(homes) > 0
@@ -215,12 +217,6 @@ def test_home_tooltips_count_places_in_good_english(sample_db, round_id):
     assert sum("<br>1 place · " in t for t in tips) == ones
     assert not any(re.search(r"\b1 places\b", t) for t in tips)
     assert maps.places_text(4) == "4 places" and maps.places_text(1) == "1 place"
-
-
-def _layers(db, sel):
-    """A provision view's map layers for the whole region, in provision_map's order."""
-    layers = provision.view(db, sel, 32, "gaussian", None).layers
-    return layers.districts, layers.las, layers.towns, layers.homes, layers.providers
 
 
 # -- audit gaps and extracts -------------------------------------------------------------
