@@ -54,7 +54,7 @@ def kpis(db: Database, f: Filters, viewer: Viewer = PUBLIC) -> dict[str, str]:
         "Homes in region" if f.la is None else "Homes in LA": f"{int(h['homes']):,}",
         "Places": f"{int(h['places']):,}",
         "Placed outside own LA": rate(k["outside_own_la"], k["children_located"]),
-        "More than 20 miles from home": rate(k["over_20_miles"], k["children_with_distance"]),
+        "Over 20 miles from home": rate(k["over_20_miles"], k["children_with_distance"]),
         "Average weekly cost": "–" if not k["children_with_cost"] else (
             "<5" if (k["children_with_cost"] < 5 and not may_see) else f"£{mean_cost:,.0f}"),
     }

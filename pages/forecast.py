@@ -52,8 +52,7 @@ if key not in set(fc.table["la"]):
             icon=":material/info:")
     st.stop()
 table = ui.cached(forecast.published_table, years, ctx.viewer)
-ui.kpi_tiles(ui.cached(forecast.tiles, years, ctx.filters.la, ctx.viewer),
-             per_row=3 if ctx.meeting else 5)  # long labels need the room on a shared screen
+ui.kpi_tiles(ui.cached(forecast.tiles, years, ctx.filters.la, ctx.viewer), per_row=5)
 summary = forecast.backtest_summary(ui.cached(forecast.backtest, ctx.filters.la))
 
 VIEWS = ["Chart", "Table", "By cohort", "How it is made"]

@@ -239,8 +239,14 @@ def keep(*keys: str) -> None:
             st.session_state[k] = st.session_state[k]
 
 
+# On a shared screen the type is larger, so a row holds fewer tiles: four cut labels and "327 → …" short.
+MEETING_TILES_PER_ROW = 3
+
+
 def kpi_tiles(tiles: dict[str, str], per_row: int = 4) -> None:
-    """Headline figures as metric tiles."""
+    """Headline figures as metric tiles, fewer to a row in meeting mode so labels and values are not cut."""
+    if context().meeting:
+        per_row = min(per_row, MEETING_TILES_PER_ROW)
     items = list(tiles.items())
     for start in range(0, len(items), per_row):
         cols = st.columns(per_row)

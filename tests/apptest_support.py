@@ -21,6 +21,22 @@ def metrics(at) -> dict:
     return {m.label: m.value for m in at.metric}
 
 
+def tile_rows(at) -> list[int]:
+    """How many columns each row of metric tiles has, top to bottom."""
+    rows = []
+
+    def walk(node):
+        kids = list(getattr(node, "children", {}).values())
+        cols = [c for c in kids if getattr(c, "type", None) == "column"]
+        if any(getattr(x, "type", None) == "metric" for c in cols for x in c.children.values()):
+            rows.append(len(cols))
+        for c in kids:
+            walk(c)
+
+    walk(at.main)
+    return rows
+
+
 def table_with(at, column: str):
     """The first table on the page that has this column."""
     return next(d.value for d in at.dataframe if column in d.value.columns)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.apptest_support import metrics, qp
+from tests.apptest_support import metrics, qp, tile_rows
 
 
 @pytest.fixture
@@ -51,6 +51,15 @@ def test_meeting_mode_from_link(app):
     at = app.run()
     assert not at.exception
     assert at.sidebar.toggle[0].value is True
+
+
+def test_meeting_mode_puts_three_tiles_to_a_row(make_app):
+    # Large type on a shared screen: four to a row cut the labels ("Children in the au…").
+    normal = make_app().run()
+    meeting = make_app(meeting="1").run()
+    assert not normal.exception and not meeting.exception
+    assert tile_rows(normal) == [4, 4]
+    assert tile_rows(meeting) == [3, 3, 3] and len(metrics(meeting)) == len(metrics(normal)) == 8
 
 
 def test_age_band_filter_changes_counts(make_app, sample_db):
