@@ -44,7 +44,7 @@ from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
 
-from audit import gaps, matching, provision
+from audit import gaps, matching, provision, region
 from audit.db import Database
 from audit.matching import CATCHMENT_KM, MatchResult
 from audit.suppress import PUBLIC, Suppressed, Viewer, hidden_count, hidden_share, suppress
@@ -509,6 +509,14 @@ def tiles(plan: Plan, viewer: Viewer = PUBLIC) -> dict[str, str]:
     }
 
 
+def scope_text(plan: Plan) -> str:
+    """What an LA choice changes: where the homes go, not whose children count (homes take children from any LA)."""
+    if plan.la is None:
+        return ""
+    return (f"With {region.la_name(plan.la)} chosen, the new homes go in its towns; the children they could bring "
+            "closer, and the figures above, are the whole region's, because a home takes children from any LA.")
+
+
 def method_text(plan: Plan) -> str:
     """How sites are chosen, in a paragraph for the page."""
     m = _miles_label(plan.radius_km)
@@ -521,4 +529,4 @@ def method_text(plan: Plan) -> str:
         "The before and after figures come from running the matching again with the new homes added, so they include "
         "children who move into a new home and free a place elsewhere. Places per child nearby is the provision "
         "map's access measure (E2SFCA) at the town, counting the places matching can use, before and after."
-    )
+    ) + (" " + scope_text(plan) if plan.la else "")

@@ -130,7 +130,8 @@ def planning_view() -> None:
         st.info(f"Only {len(plan.sites)} of {homes} new homes would bring any more of these children within {miles} miles.")
     elif plan.sites.empty:
         st.info("No town would bring any of these children within reach.")
-    st.caption("Arrows go from matching with today's homes to matching with the new homes added.")
+    st.caption(" ".join(filter(None, ["Arrows go from matching with today's homes to matching with the new homes added.",
+                                      planner.scope_text(plan)])))
     sites = planner.site_rows(plan, ctx.viewer)
     folium_map(_plan_map, plan_args, ctx.viewer, ctx.meeting, key="plan_map", height=680 if ctx.meeting else 600)
     st.caption("Numbered markers are the proposed homes, with their catchment dashed; white circles are homes with "

@@ -63,6 +63,7 @@ def test_unknown_target_is_reported_and_la_filter_sites_homes_in_that_la(app, sa
     assert at.selectbox(key="plan_for").value == planner.ALL
     homes = table_with(at, "Brought within reach")
     assert set(homes["LA"]) == {"Norfolk"}
+    assert any("Norfolk chosen" in c.value and "whole region" in c.value for c in at.caption)
 
     at = run_page(app, PAGE, la="Norfolk", **{"for": "nonsense"})
     assert any("nonsense" in w.value for w in at.warning)   # reported whichever view the link opens

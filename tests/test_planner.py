@@ -134,6 +134,10 @@ def test_plan_for_a_cohort_and_resolving_targets(sample_db):
 def test_plan_within_one_la_sites_homes_there(db):
     p = planner.make_plan(db, 1, 2, 6, la="E10000020")
     assert (p.sites["la_code"] == "E10000020").all()
+    # The LA decides where the homes go; the children they could serve are still the whole region's, and the page says so.
+    assert p.candidates == planner.make_plan(db, 1, 2, 6).candidates
+    assert "Norfolk" in planner.scope_text(p) and "whole region" in planner.scope_text(p)
+    assert planner.scope_text(planner.make_plan(db, 1, 2, 6)) == ""
 
 
 def test_site_rows_hide_small_numbers(db):
