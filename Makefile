@@ -26,7 +26,7 @@ bench: $(BIN)/.installed  ## Benchmarks at regional and national scale (not part
 	$(BIN)/python -m benchmarks.run
 
 sample: $(BIN)/.installed  ## Regenerate sample_data/ from the generator (deterministic)
-	$(BIN)/python -c "from audit.sample import write_sample; from audit.paths import SAMPLE_DATA; write_sample(SAMPLE_DATA)"
+	$(BIN)/python -c "from audit.sample.generate import write_sample; from audit.paths import SAMPLE_DATA; write_sample(SAMPLE_DATA)"
 
 geodata: $(BIN)/.installed  ## Rebuild geodata/ from the ONS Postcode Directory package
 	$(BIN)/audit build-geodata

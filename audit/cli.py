@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from audit.db import Database
-from audit.problems import ImportFailed
+from audit.intake.problems import ImportFailed
 
 
 def _progress(fraction: float, text: str) -> None:
@@ -31,7 +31,7 @@ def cmd_init(db: Database, args) -> int:
 
 def cmd_sample(db: Database, args) -> int:
     """Replace the database with the synthetic sample."""
-    from audit.build import build_sample
+    from audit.sample.build import build_sample
 
     summary = build_sample(db, scale=args.scale, seed=args.seed, progress=_progress)
     print(" ".join(f"{k}={v}" for k, v in summary.items()))
@@ -40,7 +40,8 @@ def cmd_sample(db: Database, args) -> int:
 
 def cmd_import(db: Database, args) -> int:
     """Load one kind of input file (nothing changes if any file has an error)."""
-    from audit import import_needs, import_provision
+    from audit.intake import needs as import_needs
+    from audit.intake import provision as import_provision
 
     if not db.exists():
         db.init()
@@ -68,14 +69,14 @@ def cmd_import(db: Database, args) -> int:
         r = import_provision.load_shortbreaks(db, args.files[0], args.files[1], progress=_progress)
         print(f"{r['providers']} providers, {r['children']} children")
     elif kind == "ofsted":
-        from audit import import_ofsted
+        from audit.intake import ofsted as import_ofsted
 
         r = import_ofsted.load(db, args.files[0], mode=args.mode, progress=_progress)
         for w in r["warnings"]:
             print(f"warning: {w}", file=sys.stderr)
         print(f"{r['homes']} children's homes, {r['places']} places (located by: {r['by_precision']})")
     elif kind == "903":
-        from audit import import_903
+        from audit.intake import ssda903 as import_903
 
         r = import_903.load(db, args.files, la=args.la, audit_date=args.audit_date, round_label=args.round,
                             progress=_progress)
@@ -91,7 +92,7 @@ def cmd_import(db: Database, args) -> int:
 
 def cmd_build_geodata(db: Database, args) -> int:
     """Rebuild geodata/ from the ONS Postcode Directory package."""
-    from audit.geobuild import build_geodata
+    from audit.geography.build import build_geodata
     from audit.paths import GEODATA
 
     summary = build_geodata(Path(args.out) if args.out else GEODATA, progress=lambda t: print(t, file=sys.stderr))
@@ -114,7 +115,8 @@ def cmd_export(db: Database, args) -> int:
 
 def cmd_cohorts(db: Database, args) -> int:
     """Fit and store the round's cohorts; write each child's cohort as CSV and print the chosen k."""
-    from audit import cohort_store, extracts
+    from audit import extracts
+    from audit.analysis import cohort_store
     from audit.export import to_csv_bytes
 
     if not db.exists():
@@ -146,7 +148,9 @@ def cmd_cohorts(db: Database, args) -> int:
 
 def cmd_gaps(db: Database, args) -> int:
     """Rank every town by gap score for a service and need, and write the CSV (demand counts suppressed)."""
-    from audit import extracts, provision, region
+    from audit import extracts
+    from audit.analysis import provision
+    from audit.geography import region
     from audit.export import to_csv_bytes
 
     la = region.la_code(args.la) if args.la else None
@@ -167,7 +171,9 @@ def cmd_gaps(db: Database, args) -> int:
 
 def cmd_plan(db: Database, args) -> int:
     """Choose towns for N new homes of P places and write one row per home; print what they would change."""
-    from audit import extracts, planner, region
+    from audit import extracts
+    from audit.analysis import planner
+    from audit.geography import region
     from audit.export import to_csv_bytes
 
     if not db.exists():
@@ -209,7 +215,8 @@ def cmd_plan(db: Database, args) -> int:
 
 def cmd_forecast(db: Database, args) -> int:
     """Forecast placement demand by year, LA and category from the SSDA903 history; write the suppressed CSV."""
-    from audit import forecast, region
+    from audit.analysis import forecast
+    from audit.geography import region
     from audit.export import to_csv_bytes
 
     if not 1 <= args.years <= forecast.MAX_YEARS:
@@ -246,10 +253,10 @@ def cmd_forecast(db: Database, args) -> int:
 
 def cmd_rounds(db: Database, args) -> int:
     """List audit rounds, or delete one (--delete LABEL --yes)."""
-    from audit.overview import rounds
+    from audit.analysis.overview import rounds
 
     if args.delete:
-        from audit import import_needs
+        from audit.intake import needs as import_needs
 
         if not args.yes:
             return _fail([f"deleting round '{args.delete}' cannot be undone: add --yes to confirm"])
@@ -262,7 +269,7 @@ def cmd_rounds(db: Database, args) -> int:
 
 def cmd_template(db: Database, args) -> int:
     """Write the needs-profile template (XLSX or CSV, by the file's extension)."""
-    from audit import template
+    from audit.intake import template
 
     out = Path(args.out)
     out.write_bytes(template.csv_bytes() if out.suffix.lower() == ".csv" else template.xlsx_bytes())

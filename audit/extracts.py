@@ -6,7 +6,8 @@ from typing import Callable
 
 import pandas as pd
 
-from audit import overview, region
+from audit.analysis import overview
+from audit.geography import region
 from audit.db import Database
 from audit.export import to_csv_bytes
 from audit.filters import Filters
@@ -52,7 +53,7 @@ def _children(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
 
 def _needs_selection(f: Filters):
     """The needs page's view for the shared filters (all sexes and placement types)."""
-    from audit.needs_view import Selection
+    from audit.analysis.needs_view import Selection
 
     return Selection(f)
 
@@ -60,7 +61,7 @@ def _needs_selection(f: Filters):
 @register("prevalence", "Co-occurring needs: children with each need category")
 def _prevalence(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     """Prevalence of the 11 categories with Nuffield's national figures, suppressed."""
-    from audit import needs_view
+    from audit.analysis import needs_view
 
     return needs_view.prevalence_table(db, _needs_selection(f), viewer, "categories").display.drop(columns="need")
 
@@ -68,7 +69,7 @@ def _prevalence(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
 @register("prevalence_codes", "Co-occurring needs: children with each need code")
 def _prevalence_codes(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     """Prevalence of the 22 need codes, suppressed."""
-    from audit import needs_view
+    from audit.analysis import needs_view
 
     return needs_view.prevalence_table(db, _needs_selection(f), viewer, "codes").display.drop(columns="need")
 
@@ -76,7 +77,7 @@ def _prevalence_codes(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
 @register("needs_per_child", "Co-occurring needs: number of need categories per child")
 def _needs_per_child(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     """Children by number of categories, with secondary suppression."""
-    from audit import needs_view
+    from audit.analysis import needs_view
 
     return needs_view.needs_per_child_table(db, _needs_selection(f), viewer).display
 
@@ -84,7 +85,7 @@ def _needs_per_child(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
 @register("cooccurrence", "Co-occurring needs: children with both of each pair of categories")
 def _cooccurrence(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     """The category x category count matrix, cells on 1-4 children hidden."""
-    from audit import needs_view
+    from audit.analysis import needs_view
 
     sel = _needs_selection(f)
     return needs_view.matrix_csv(needs_view.cooccurrence_table(db, sel, viewer, "categories", "count"))
@@ -93,7 +94,7 @@ def _cooccurrence(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
 @register("cooccurring_pairs", "Co-occurring needs: every pair of categories with lift, phi and significance")
 def _cooccurring_pairs(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     """Pairs with Fisher exact tests after Benjamini-Hochberg correction."""
-    from audit import needs_view
+    from audit.analysis import needs_view
 
     return needs_view.pair_table(db, _needs_selection(f), viewer, "categories").display.drop(columns=["a", "b"])
 
@@ -101,14 +102,14 @@ def _cooccurring_pairs(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame
 @register("combinations", "Co-occurring needs: the 20 most common combinations of categories")
 def _combinations(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     """Exact combinations, children per combination suppressed."""
-    from audit import needs_view
+    from audit.analysis import needs_view
 
     return needs_view.combinations_table(db, _needs_selection(f), viewer, "categories").display.drop(columns="combination")
 
 
 def _stored_cohorts(db: Database, f: Filters):
     """The round's stored cohort fit; extracts describe what maps and matching use."""
-    from audit import cohort_store
+    from audit.analysis import cohort_store
 
     st = cohort_store.stored(db, f.round_id) if f.round_id is not None else None
     if st is None:
@@ -119,7 +120,7 @@ def _stored_cohorts(db: Database, f: Filters):
 @register("cohort_summary", "Cohorts: size, placements away from home and weekly cost per cohort")
 def _cohort_summary(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     """Per-cohort summary for the filters, suppressed."""
-    from audit import cohort_store
+    from audit.analysis import cohort_store
 
     st = _stored_cohorts(db, f)
     return cohort_store.summary_table(db, _needs_selection(f), viewer, st.method, st.k).display
@@ -128,7 +129,7 @@ def _cohort_summary(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
 @register("cohort_profiles", "Cohorts: % of each cohort's children with each need category")
 def _cohort_profiles(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     """The cohort profile heatmap's data (whole round: that is what defines a cohort)."""
-    from audit import cohort_store
+    from audit.analysis import cohort_store
 
     st = _stored_cohorts(db, f)
     table = cohort_store.profile_table(db, f.round_id, st.method, st.k, "categories")
@@ -138,7 +139,7 @@ def _cohort_profiles(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
 @register("cohort_by_la", "Cohorts: children per cohort by LA")
 def _cohort_by_la(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     """Cohort x LA counts with row and column totals protected."""
-    from audit import cohort_store
+    from audit.analysis import cohort_store
 
     st = _stored_cohorts(db, f)
     return cohort_store.breakdown_table(db, _needs_selection(f), viewer, st.method, st.k, "la").display
@@ -147,7 +148,7 @@ def _cohort_by_la(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
 @register("cohort_nuffield", "Cohorts: how each compares with Nuffield FJO's three groups")
 def _cohort_nuffield(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     """Similarity of each cohort to the three published groups (no counts)."""
-    from audit import cohort_store
+    from audit.analysis import cohort_store
 
     st = _stored_cohorts(db, f)
     return cohort_store.nuffield_table(db, f.round_id, st.method, st.k)
@@ -169,7 +170,7 @@ def round_id(db: Database, label: str | None) -> int | None:
 @register("forecast", "Forecast: placement demand for the next five years by LA and category (80% intervals)")
 def _forecast(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     """The forecast page's table: counts and bounds of 1-4 shown as '<5'."""
-    from audit import forecast
+    from audit.analysis import forecast
 
     try:
         fc = forecast.forecast(db, forecast.DEFAULT_YEARS, f.la)
@@ -182,7 +183,7 @@ def _forecast(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
 @register("forecast_by_cohort", "Forecast: residential places each cohort will need, next five years (80% intervals)")
 def _forecast_by_cohort(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     """The forecast page's cohort table: the residential forecast split by the round's stored cohorts."""
-    from audit import forecast
+    from audit.analysis import forecast
 
     try:
         table = forecast.by_cohort(db, forecast.DEFAULT_YEARS, f.round_id, f.la, viewer)
@@ -221,7 +222,7 @@ def _imports(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
 @register("ofsted_mapping", "How Ofsted registration categories map onto the needs taxonomy")
 def _ofsted_mapping(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     """Documentation of the Ofsted import, as a table."""
-    from audit import import_ofsted
+    from audit.intake import ofsted as import_ofsted
 
     return import_ofsted.mapping_table()
 
@@ -229,7 +230,7 @@ def _ofsted_mapping(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
 @register("template_mapping", "Needs template columns and their Placements Data Standard v2 fields")
 def _template_mapping(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     """Documentation of the template, as a table."""
-    from audit import template
+    from audit.intake import template
 
     return template.mapping()
 
@@ -245,7 +246,7 @@ def _episodes(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
 def _gaps(service: str) -> Extract:
     """A gap-table extract for one service, all needs, default catchment, within the chosen LA and age band."""
     def extract(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
-        from audit import provision
+        from audit.analysis import provision
 
         return provision.gaps_extract(db, provision.selection(service, provision.ALL_NEEDS, f), la=f.la, viewer=viewer)
     return extract
@@ -258,7 +259,7 @@ register("gaps_short_breaks", "Gap analysis: towns ranked by gap in short breaks
 @register("distance_by_la", "Distance from home: median km, % over 20 miles, % outside own LA and region, by LA")
 def _distance_by_la(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     """The distance page's LA table as displayed (suppressed)."""
-    from audit import distance
+    from audit.analysis import distance
 
     return distance.by_la(db, f, viewer).display.drop(columns="la_code")
 
@@ -266,7 +267,7 @@ def _distance_by_la(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
 @register("distance_bands", "Distance from home: children per distance band, by LA")
 def _distance_bands(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     """Children per LA in each distance band, suppressed along rows and columns."""
-    from audit import distance
+    from audit.analysis import distance
 
     return distance.bands(db, f, viewer).display.drop(columns="la_code")
 
@@ -274,7 +275,7 @@ def _distance_bands(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
 @register("flows", "Flows: children by home LA and placement LA")
 def _flows(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     """The LA-by-LA flow matrix, every cell suppressed."""
-    from audit import distance
+    from audit.analysis import distance
 
     return distance.flow_table(distance.flow_matrix(db, f, viewer)).display
 
@@ -282,7 +283,7 @@ def _flows(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
 @register("local_place_use", "Flows: who uses each LA's children's home places")
 def _local_place_use(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     """Places in each LA's homes and how many its own children, other Eastern LAs and others use (suppressed)."""
-    from audit import distance
+    from audit.analysis import distance
 
     return distance.labelled_use(distance.local_use(db, viewer)).display.drop(columns="la_code")
 
@@ -290,7 +291,7 @@ def _local_place_use(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
 @register("matching_by_la", "Matching: children with a matching home within 20 miles, placed by sharing places, by LA")
 def _matching_by_la(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     """The planner page's matching table by LA (20-mile catchment), suppressed."""
-    from audit import matching
+    from audit.analysis import matching
 
     return matching.la_rows(matching.matching(db, f.round_id), viewer, f.age_band).display.drop(columns="la_code")
 
@@ -298,7 +299,7 @@ def _matching_by_la(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
 @register("matching_binding_needs", "Matching: need categories that stop children being matched within 20 miles")
 def _matching_binding_needs(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     """The planner page's binding-needs table (20-mile catchment), suppressed."""
-    from audit import matching
+    from audit.analysis import matching
 
     return matching.binding_rows(matching.matching(db, f.round_id), viewer, f.la, f.age_band).display
 
@@ -306,7 +307,7 @@ def _matching_binding_needs(db: Database, f: Filters, viewer: Viewer) -> pd.Data
 @register("matching_by_cohort", "Matching: children with a matching home within 20 miles, by cohort")
 def _matching_by_cohort(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     """The planner page's cohort table (empty until cohorts are fitted), suppressed."""
-    from audit import matching
+    from audit.analysis import matching
 
     rows = matching.cohort_rows(matching.matching(db, f.round_id), viewer, f.la, f.age_band)
     return pd.DataFrame(columns=["Cohort"]) if rows is None else rows.display.drop(columns="la_code")

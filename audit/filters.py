@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from audit import region
+from audit.geography import region
 
 AGE_BANDS = ["0-9", "10-12", "13-15", "16-17", "18+"]
 

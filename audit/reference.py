@@ -7,7 +7,7 @@ import pandas as pd
 
 from audit import taxonomy
 from audit.paths import GEODATA
-from audit.region import REGION_LAS
+from audit.geography.region import REGION_LAS
 
 
 def load_reference(con: duckdb.DuckDBPyConnection) -> None:

@@ -59,17 +59,17 @@ def _round_id(db) -> int:
 
 def needs_matrix(db, round_id: int):
     """Every child of the round x 22 need codes, read the way the cohort store reads it."""
-    from audit import cohort_store
+    from audit.analysis import cohort_store
 
     return cohort_store.round_matrix(db, round_id)
 
 
 def cooccurrence_rows(db, scale: str, repeat: int) -> list[Row]:
     """The needs page's statistics (Fisher cache cold) and the 22 x 22 lift matrix."""
-    from audit import cooccur
+    from audit.analysis import cooccur
     from benchmarks.bench_needs import needs_page
 
-    from audit import needs_view
+    from audit.analysis import needs_view
 
     rid = _round_id(db)
     # needs_view memoises each view per database version; clearing it times the read a cache miss pays.
@@ -90,7 +90,8 @@ def cooccurrence_rows(db, scale: str, repeat: int) -> list[Row]:
 
 def lca_rows(db, scale: str, repeat: int) -> list[Row]:
     """LCA over k = 2-8 on the 22 codes, as the cohort store fits it (without its memo)."""
-    from audit import cohort_store, cohorts
+    from audit.analysis import cohort_store
+    from audit.analysis import cohorts
 
     X = needs_matrix(db, _round_id(db))
     chosen = {}
@@ -105,7 +106,7 @@ def lca_rows(db, scale: str, repeat: int) -> list[Row]:
 
 def gap_rows(db, scale: str, repeat: int) -> list[Row]:
     """E2SFCA gap analysis for every town, residential and short breaks, all needs, as the map page asks for it."""
-    from audit import provision
+    from audit.analysis import provision
     from audit.filters import Filters
 
     f = Filters(round_id=_round_id(db))
@@ -122,7 +123,7 @@ def synthetic_gap_rows(repeat: int) -> list[Row]:
     """bench_gaps' clustered national scenario (3,000 towns, 85,000 children, 4,000 homes), E2SFCA only."""
     import numpy as np
 
-    from audit.gaps import gap_table
+    from audit.analysis.gaps import gap_table
     from benchmarks.bench_gaps import RESIDENTIAL_KM, national_clustered
 
     children, homes, towns = national_clustered(np.random.default_rng(2024))
@@ -133,7 +134,7 @@ def synthetic_gap_rows(repeat: int) -> list[Row]:
 
 def matching_rows(db, scale: str, repeat: int) -> list[Row]:
     """Every child matched to the homes that can meet their needs, within the catchment."""
-    from audit import matching
+    from audit.analysis import matching
 
     rid = _round_id(db)
     times = time_ms(lambda: matching.matching(db, rid), repeat, warmup=1)
@@ -142,7 +143,7 @@ def matching_rows(db, scale: str, repeat: int) -> list[Row]:
 
 def planner_rows(db, scale: str, repeat: int) -> list[Row]:
     """Choosing towns for 3 new homes of 4 places for all children (includes a matching run)."""
-    from audit import planner
+    from audit.analysis import planner
 
     rid = _round_id(db)
     times = time_ms(lambda: planner.make_plan(db, rid, 3, 4), repeat, warmup=1)
@@ -151,7 +152,7 @@ def planner_rows(db, scale: str, repeat: int) -> list[Row]:
 
 def forecast_rows(db, scale: str, repeat: int) -> list[Row]:
     """Month-end history from the 903 episodes, the five-year forecast per LA and category, and its backtest."""
-    from audit import forecast
+    from audit.analysis import forecast
 
     eps = int(db.scalar("SELECT count(*) FROM episodes"))
     if not eps:
@@ -194,15 +195,15 @@ def run(scale: str, repeat: int, quick: bool) -> list[Row]:
     _guard(rows, "E2SFCA gaps", scale, lambda: gap_rows(db, scale, repeat if scale == "regional" else slow_repeat + 1))
     if scale == "national":
         _guard(rows, "E2SFCA gaps (synthetic)", scale, lambda: synthetic_gap_rows(2))
-    for module, label, fn in (("audit.matching", "matching", matching_rows), ("audit.planner", "planner", planner_rows)):
+    for module, label, fn in (("audit.analysis.matching", "matching", matching_rows), ("audit.analysis.planner", "planner", planner_rows)):
         if _exists(module):
             _guard(rows, label, scale, lambda: fn(db, scale, repeat if scale == "regional" else slow_repeat))
         else:
             rows.append(Row("analysis", f"{label}: skipped", scale, "ms", [], note=f"{module} does not exist yet"))
-    if _exists("audit.forecast"):
+    if _exists("audit.analysis.forecast"):
         _guard(rows, "forecast", scale, lambda: forecast_rows(db, scale, repeat if scale == "regional" else slow_repeat))
     else:
-        rows.append(Row("analysis", "forecast: skipped", scale, "ms", [], note="audit.forecast does not exist yet"))
+        rows.append(Row("analysis", "forecast: skipped", scale, "ms", [], note="audit.analysis.forecast does not exist yet"))
     rows.append(Row("memory", "analyses process peak RSS", scale, "MB", [peak_rss_mb()], TARGETS.get(("memory", scale))))
     db.close()
     return rows

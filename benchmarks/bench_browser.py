@@ -69,7 +69,7 @@ elif what == "table":
 elif what == "map":
     import folium
     from streamlit_folium import st_folium
-    from audit.maps import base_map
+    from audit.charts.maps import base_map
     m = base_map([[52.0, 0.0], [52.6, 1.0]])
     folium.GeoJson({"type": "Polygon", "coordinates": [[[0.1, 52.1], [0.9, 52.1], [0.9, 52.5], [0.1, 52.5], [0.1, 52.1]]]}).add_to(m)
     st_folium(m, returned_objects=[], height=480, use_container_width=True, key="m")

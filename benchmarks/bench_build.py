@@ -46,7 +46,7 @@ def cli_build(scale: str, repeat: int) -> list[Row]:
 
 def generate(scale: str, folder: Path) -> list[Row]:
     """Write the scale's sample files once (the national sample is generated; the regional one is committed)."""
-    from audit import sample
+    from audit.sample import generate as sample
 
     with Stopwatch() as sw:
         sample.write_sample(folder, scale=scale)
@@ -77,7 +77,7 @@ class StageClock:
 
 def importers(scale: str, folder: Path, repeat: int, work: Path) -> list[Row]:
     """build.load_files on a fresh database, stage by stage: schema, each importer, cohort fitting, ..."""
-    from audit import build
+    from audit.sample import build
     from audit.db import Database
 
     samples: dict[str, list[float]] = {}

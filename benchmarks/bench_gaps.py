@@ -18,7 +18,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from audit.gaps import district_access, gap_table  # noqa: E402
+from audit.analysis.gaps import district_access, gap_table  # noqa: E402
 
 GEODATA = ROOT / "geodata"
 REGION_BBOX = ((51.45, 53.0), (-0.75, 1.8))    # lat, lon of the 11 Eastern LAs

@@ -9,7 +9,7 @@ progress messages), to show where the time goes.
 
 The files are made once per run, untimed: the national sample's needs.csv (also
 saved as XLSX), and two years of 903 returns generated from it by
-audit.sample_903 (every child in residential care, so 85,000 children).
+audit.sample.ssda903 (every child in residential care, so 85,000 children).
 
 Run: python -m benchmarks.bench_import [--repeat N] [--xlsx] [--out FILE]
 """
@@ -34,7 +34,8 @@ TARGET_MS = 20_000.0
 
 def make_files(work: Path, xlsx: bool) -> dict[str, Path]:
     """The national needs file (CSV, optionally XLSX) and 903 returns for its 85,000 children."""
-    from audit import sample, sample_903
+    from audit.sample import generate as sample
+    from audit.sample import ssda903 as sample_903
 
     files = sample.write_sample(work / "national", scale="national")
     needs = files["needs"]
@@ -108,7 +109,8 @@ class Stages:
 
 def stage_rows(files: dict[str, Path], work: Path) -> list[Row]:
     """One in-process import of each kind, split into the importer's stages."""
-    from audit import import_903, import_needs
+    from audit.intake import ssda903 as import_903
+    from audit.intake import needs as import_needs
     from audit.db import Database
 
     rows = []

@@ -24,8 +24,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from audit import maps, maps_provision, provision  # noqa: E402
-from audit.build import build_sample  # noqa: E402
+from audit.charts import maps  # noqa: E402
+from audit.charts import provision_map as maps_provision  # noqa: E402
+from audit.analysis import provision  # noqa: E402
+from audit.sample.build import build_sample  # noqa: E402
 from audit.db import Database  # noqa: E402
 from benchmarks.common import timed  # noqa: E402
 

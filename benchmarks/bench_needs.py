@@ -3,8 +3,8 @@
 Targets (issue 4): the needs page recomputes in under 300 ms at regional scale;
 nationally the co-occurrence matrix takes under 1 s and LCA with k chosen over
 2-8 under 60 s. Children are drawn from the sample's own needs model
-(audit.sample_needs: three latent cohorts calibrated to Nuffield FJO), which is
-what audit.sample.generate uses for its needs columns.
+(audit.sample.needs: three latent cohorts calibrated to Nuffield FJO), which is
+what audit.sample.generate.generate uses for its needs columns.
 
 Run: python benchmarks/bench_needs.py [--repeat N] [--boot N] [--quick]
 """
@@ -26,8 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 from sklearn.metrics import adjusted_rand_score  # noqa: E402
 
-from audit import cohorts, cooccur  # noqa: E402
-from audit import figures_needs as fn  # noqa: E402
+from audit.analysis import cohorts  # noqa: E402
+from audit.analysis import cooccur  # noqa: E402
+from audit.charts import needs as fn  # noqa: E402
 
 REGIONAL, NATIONAL = 650, 85_000
 
@@ -35,7 +36,7 @@ REGIONAL, NATIONAL = 650, 85_000
 def children(n: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
     """n children's need codes and their true cohort, from the sample's latent class model."""
     try:
-        from audit import sample_needs
+        from audit.sample import needs as sample_needs
     except ImportError:  # the generator is someone else's module; fall back to independent needs
         rng = np.random.default_rng(seed)
         codes = cooccur.code_order()

@@ -53,7 +53,7 @@ def keep_navigation_in_charge() -> None:
 
 def views():
     """Filter combinations (LA, age band) in an order that changes both, never repeating."""
-    from audit import region
+    from audit.geography import region
     from audit.filters import AGE_BANDS
     from pages.ui import ALL_AGES
 

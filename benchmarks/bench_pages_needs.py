@@ -31,7 +31,8 @@ TARGET_MS = {"regional": 300.0, "national": 1000.0}
 
 def forget_everything() -> None:
     """Clear every cache a cold start would not have: Streamlit's and the audit library's own."""
-    from audit import cooccur, needs_view
+    from audit.analysis import cooccur
+    from audit.analysis import needs_view
 
     clear_caches()
     needs_view._MEMO.clear()

@@ -23,7 +23,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from audit import matching, planner  # noqa: E402
+from audit.analysis import matching  # noqa: E402
+from audit.analysis import planner  # noqa: E402
 from audit.db import Database  # noqa: E402
 from benchmarks.common import ensure_db, timed  # noqa: E402
 

@@ -2,8 +2,11 @@
 
 import streamlit as st
 
-from audit import cohort_store, cohorts, needs_view, region
-from audit import figures_needs as fn
+from audit.analysis import cohort_store
+from audit.analysis import cohorts
+from audit.analysis import needs_view
+from audit.geography import region
+from audit.charts import needs as fn
 from audit.suppress import LEGEND
 from pages import ui
 

@@ -9,9 +9,15 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from audit import extracts, import_903, import_needs, import_ofsted, import_provision, region, template
+from audit import extracts
+from audit.intake import ssda903 as import_903
+from audit.intake import needs as import_needs
+from audit.intake import ofsted as import_ofsted
+from audit.intake import provision as import_provision
+from audit.geography import region
+from audit.intake import template
 from audit.export import to_csv_bytes
-from audit.problems import ImportFailed, Problem, problems_frame
+from audit.intake.problems import ImportFailed, Problem, problems_frame
 from audit.suppress import LEGEND, hidden_count, suppress
 from pages import ui
 

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from audit import distance, figures_flows
+from audit.analysis import distance
+from audit.charts import flows as figures_flows
 from pages import ui
 
 ctx = ui.context()

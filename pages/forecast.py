@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from audit import figures_forecast, forecast
+from audit.charts import forecast as figures_forecast
+from audit.analysis import forecast
 from audit.suppress import Suppressed
 from pages import ui
 

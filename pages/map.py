@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from audit import gaps, maps_provision, provision
+from audit.analysis import gaps
+from audit.charts import provision_map as maps_provision
+from audit.analysis import provision
 from audit.suppress import LEGEND
 from pages import ui
 from pages.map_component import folium_map

@@ -2,7 +2,10 @@
 
 import streamlit as st
 
-from audit import cooccur, needs_charts, needs_view, region
+from audit.analysis import cooccur
+from audit.charts import needs_page as needs_charts
+from audit.analysis import needs_view
+from audit.geography import region
 from audit.suppress import LEGEND
 from pages import ui
 

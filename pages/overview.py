@@ -2,7 +2,10 @@
 
 import streamlit as st
 
-from audit import figures, maps, overview, region
+from audit.charts import overview as figures
+from audit.charts import maps
+from audit.analysis import overview
+from audit.geography import region
 from pages import ui
 from pages.map_component import folium_map
 

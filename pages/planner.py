@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from audit import matching, planner
+from audit.analysis import matching
+from audit.analysis import planner
 from audit.suppress import hidden_count
 from pages import ui
 from pages.map_component import folium_map

@@ -15,7 +15,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from audit import build, overview, region
+from audit.sample import build
+from audit.analysis import overview
+from audit.geography import region
 from audit.db import Database, default_path
 from audit.export import to_csv_bytes
 from audit.filters import AGE_BANDS, Filters, from_query
@@ -298,7 +300,7 @@ def table(result: Suppressed | pd.DataFrame, name: str, hide: tuple[str, ...] = 
 
 def chart(fig, data: pd.DataFrame, name: str) -> None:
     """A chart with the CSV of its (suppressed) data beside it."""
-    # theme=None: the house style (audit.chart_style) sets fonts for meeting mode itself. A concatenated
+    # theme=None: the house style (audit.charts.style) sets fonts for meeting mode itself. A concatenated
     # chart (the UpSet chart) sizes its parts by their steps; stretching it would blow up a short one.
     concat = isinstance(fig, (alt.VConcatChart, alt.HConcatChart))
     st.altair_chart(fig, width="content" if concat else "stretch", theme=None)

@@ -14,7 +14,7 @@ from audit.db import Database
 @pytest.fixture(scope="session")
 def sample_db_path(tmp_path_factory) -> Path:
     """The regional sample, built once per test session from sample_data/."""
-    from audit.build import build_sample
+    from audit.sample.build import build_sample
 
     path = tmp_path_factory.mktemp("sample") / "audit.duckdb"
     build_sample(Database(path))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from audit import cohort_store
+from audit.analysis import cohort_store
 from tests.apptest_support import qp, table_with
 
 NORFOLK = "E10000020"

@@ -115,7 +115,7 @@ def test_template_download_is_the_real_template(make_app):
     urls = {d.proto.label: d.proto.url for d in at.get("download_button")}
     assert urls["Template (XLSX)"].endswith(".xlsx") and urls["Template (CSV)"].endswith(".csv")
     # The page hands over template.xlsx_bytes(); open what the module builds and check the sheets.
-    from audit import template
+    from audit.intake import template
 
     wb = openpyxl.load_workbook(io.BytesIO(template.xlsx_bytes()))
     assert wb.sheetnames == ["Instructions", "Children", "Lists", "Needs taxonomy"]

@@ -1,6 +1,7 @@
 """AppTest: the matching and planning page runs on the sample, reads its inputs from the URL and writes them back."""
 
-from audit import matching, planner
+from audit.analysis import matching
+from audit.analysis import planner
 from tests.apptest_support import metrics, qp, run_page, table_with
 
 PAGE = "pages/planner.py"

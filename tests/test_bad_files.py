@@ -16,11 +16,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit import import_needs, readers, taxonomy
+from audit import taxonomy
+from audit.intake import needs as import_needs
+from audit.intake import readers
 from audit.cli import main
 from audit.paths import SAMPLE_DATA
-from audit.problems import ImportFailed
-from audit.validate import parse_dates
+from audit.intake.problems import ImportFailed
+from audit.intake.validate import parse_dates
 from tests.conftest import file_digest, table_snapshot
 
 CODES = taxonomy.codes()

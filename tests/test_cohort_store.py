@@ -8,7 +8,10 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from audit import cli, cohort_store, extracts, needs_view, region
+from audit import cli, extracts
+from audit.analysis import cohort_store
+from audit.analysis import needs_view
+from audit.geography import region
 from audit.filters import Filters
 from audit.paths import SAMPLE_DATA
 from audit.suppress import Viewer

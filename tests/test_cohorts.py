@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from audit import cohorts as ch
-from audit import cooccur as co
+from audit.analysis import cohorts as ch
+from audit.analysis import cooccur as co
 
 CATS = co.category_order()
 # Three planted cohorts, each defined by the categories of one Nuffield group.
@@ -213,7 +213,7 @@ def test_progress_reports_rise_to_one(planted):
 
 def test_sample_data_recovers_its_own_cohorts():
     """The synthetic sample is drawn from three latent cohorts; LCA on its codes finds them."""
-    from audit import sample_needs
+    from audit.sample import needs as sample_needs
 
     rng = np.random.default_rng(11)
     z = sample_needs.draw_cohorts(rng, 3000)
@@ -224,7 +224,7 @@ def test_sample_data_recovers_its_own_cohorts():
 
 
 def test_cohort_figures(planted, search):
-    from audit import figures_needs as fn
+    from audit.charts import needs as fn
 
     X, _ = planted
     fig = fn.bic_curve(search.table, search.k)

@@ -10,7 +10,7 @@ import time
 
 import pandas as pd
 
-from audit import import_needs
+from audit.intake import needs as import_needs
 from audit.db import Database
 from audit.paths import SAMPLE_DATA
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import fisher_exact
 
-from audit import cooccur as co
+from audit.analysis import cooccur as co
 
 # Ten children, three needs, chosen so every 2x2 table is easy to count by hand:
 #   children 1-4 have A and B; 5 has A only; 6 has A and C; 7 has B and C;
@@ -178,7 +178,7 @@ def test_matrix_agrees_with_brute_force(rows):
 
 # --- figures: suppressed counts stay labels, significance marks land on the right cells ---
 
-from audit import figures_needs as fn  # noqa: E402
+from audit.charts import needs as fn  # noqa: E402
 
 
 def _layer(chart, mark: str):

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit.figures_flows import distance_bands_figure, flow_matrix_chart, local_use_figure
-from audit.flows import OUTSIDE_REGION, TWENTY_MILES_KM, UNKNOWN, distance_summary, flow_matrix, local_place_use
+from audit.charts.flows import distance_bands_figure, flow_matrix_chart, local_use_figure
+from audit.analysis.flows import OUTSIDE_REGION, TWENTY_MILES_KM, UNKNOWN, distance_summary, flow_matrix, local_place_use
 
 NORFOLK, SUFFOLK, ESSEX = "E10000020", "E10000029", "E10000012"
 CITY = "E09000001"  # an LA outside the region

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit import forecast
+from audit.analysis import forecast
 from audit.cli import main
 
 NORFOLK = "E10000020"

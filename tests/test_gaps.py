@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit.gaps import (EARTH_RADIUS_KM, GAP_COLUMNS, LUO_QI_ZONES, decay_weights, district_access,
+from audit.analysis.gaps import (EARTH_RADIUS_KM, GAP_COLUMNS, LUO_QI_ZONES, decay_weights, district_access,
                         e2sfca, gap_table, haversine_km, method_text)
 
 # Degrees of longitude per km along the equator, so points can be laid out on a line in km.

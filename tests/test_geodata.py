@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from audit import geo
-from audit.region import PUBLISHED_AREA_KM2, REGION_LAS
+from audit.geography import geo
+from audit.geography.region import PUBLISHED_AREA_KM2, REGION_LAS
 
 SMALL_LAS = {"E06000032", "E06000033"}  # Luton and Southend-on-Sea: edge errors weigh more on small areas
 
@@ -139,7 +139,7 @@ def test_district_of_points_inside_outside_and_missing():
 
 
 def test_rebuild_reproduces_the_committed_counts(tmp_path):
-    from audit.geobuild import build_geodata
+    from audit.geography.build import build_geodata
 
     lines: list[str] = []
     summary = build_geodata(tmp_path, progress=lines.append)

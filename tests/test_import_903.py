@@ -9,9 +9,10 @@ import shutil
 import pandas as pd
 import pytest
 
-from audit import import_903, taxonomy
+from audit import taxonomy
+from audit.intake import ssda903 as import_903
 from audit.paths import SAMPLE_DATA
-from audit.problems import ImportFailed
+from audit.intake.problems import ImportFailed
 from tests.conftest import table_snapshot
 
 RETURNS = SAMPLE_DATA / "ssda903"
@@ -209,7 +210,7 @@ def test_table_recognition_by_columns():
 
 
 def test_committed_sample_returns_are_what_the_generator_writes(tmp_path):
-    from audit import sample_903
+    from audit.sample import ssda903 as sample_903
 
     sample_903.write_sample(tmp_path)
     committed = sorted(p.relative_to(RETURNS).as_posix() for p in RETURNS.rglob("*.csv"))
@@ -220,7 +221,8 @@ def test_committed_sample_returns_are_what_the_generator_writes(tmp_path):
 
 
 def test_decoded_postcode_directory_is_cached_and_gives_the_same_answer(tmp_path, monkeypatch):
-    from audit import postcode_lookup, postcodes
+    from audit.intake import geocode as postcode_lookup
+    from audit.geography import postcodes
 
     monkeypatch.setenv("AUDIT_CACHE", str(tmp_path))
     postcode_lookup._letter.cache_clear()

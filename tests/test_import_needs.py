@@ -6,10 +6,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from audit import import_needs, region, taxonomy
+from audit import taxonomy
+from audit.intake import needs as import_needs
+from audit.geography import region
 from audit.db import SCHEMA_VERSION, Database
 from audit.paths import SAMPLE_DATA
-from audit.problems import ImportFailed
+from audit.intake.problems import ImportFailed
 from tests.conftest import table_snapshot
 
 NEEDS = SAMPLE_DATA / "needs.csv"

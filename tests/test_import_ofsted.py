@@ -7,9 +7,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from audit import import_ofsted, region, taxonomy
+from audit import taxonomy
+from audit.intake import ofsted as import_ofsted
+from audit.geography import region
 from audit.paths import SAMPLE_DATA
-from audit.problems import ImportFailed
+from audit.intake.problems import ImportFailed
 from tests.conftest import table_snapshot
 
 HOMES = pd.read_csv(SAMPLE_DATA / "homes.csv", dtype=str, keep_default_na=False)

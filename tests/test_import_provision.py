@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from audit import import_provision
+from audit.intake import provision as import_provision
 from audit.paths import SAMPLE_DATA
-from audit.problems import ImportFailed
+from audit.intake.problems import ImportFailed
 from tests.conftest import table_snapshot
 
 HOMES = SAMPLE_DATA / "homes.csv"

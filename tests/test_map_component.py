@@ -3,7 +3,8 @@
 import streamlit_folium
 from streamlit_folium import st_folium
 
-from audit import maps_provision, provision
+from audit.charts import provision_map as maps_provision
+from audit.analysis import provision
 from audit.suppress import Viewer
 from pages import map_component
 from tests.apptest_support import run_page

@@ -4,7 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit import extracts, geo, matching
+from audit import extracts
+from audit.geography import geo
+from audit.analysis import matching
 from audit.filters import Filters
 from audit.suppress import PUBLIC
 
@@ -253,7 +255,7 @@ def test_extracts_are_registered_and_suppressed(sample_db):
 
 def test_tile_shares_never_give_back_a_small_count(sample_match):
     """A tile share beside the children shown is hidden when it counts, or leaves, 1-4 children."""
-    from audit import region
+    from audit.geography import region
 
     _, result = sample_match
     marks = 0

@@ -8,7 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit import cooccur, extracts, needs_view, region, taxonomy
+from audit import extracts, taxonomy
+from audit.analysis import cooccur
+from audit.analysis import needs_view
+from audit.geography import region
 from audit.db import Database
 from audit.filters import Filters
 from audit.paths import SAMPLE_DATA

@@ -4,7 +4,9 @@
 import pandas as pd
 import pytest
 
-from audit import overview, region, taxonomy
+from audit import taxonomy
+from audit.analysis import overview
+from audit.geography import region
 from audit.filters import Filters
 from audit.paths import SAMPLE_DATA
 from audit.suppress import PRIMARY, Viewer

@@ -4,7 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit import cli, geo, matching, planner
+from audit import cli
+from audit.geography import geo
+from audit.analysis import matching
+from audit.analysis import planner
 from audit.suppress import PUBLIC
 
 # Towns on the 52nd parallel (1 degree of longitude is about 68.5 km there) and one far to the north.
@@ -153,7 +156,7 @@ def test_site_rows_hide_small_numbers(db):
 
 
 def test_plan_map_is_offline_html(db):
-    from audit import maps
+    from audit.charts import maps
 
     p = planner.make_plan(db, 1, 2, 6)
     html = maps.html(planner.plan_map(p, PUBLIC, large=True))

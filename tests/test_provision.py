@@ -13,7 +13,11 @@ import pytest
 
 from tests.apptest_support import plant_exploitation_cohort
 
-from audit import distance, flows, maps, maps_provision, provision
+from audit.analysis import distance
+from audit.analysis import flows
+from audit.charts import maps
+from audit.charts import provision_map as maps_provision
+from audit.analysis import provision
 from audit.cli import main as cli
 from audit.filters import Filters
 from audit.paths import SAMPLE_DATA

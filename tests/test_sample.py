@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit import region, taxonomy
+from audit import taxonomy
+from audit.geography import region
 from audit.paths import GEODATA, SAMPLE_DATA
-from audit.sample import FILES, generate, write_sample
+from audit.sample.generate import FILES, generate, write_sample
 
 SECTOR = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? [0-9]$")
 MILES_20_KM = 32.187
@@ -301,7 +302,7 @@ def test_committed_sample_data_is_what_the_generator_writes(tmp_path):
     for path in paths.values():
         committed = SAMPLE_DATA / path.name
         assert committed.read_bytes() == path.read_bytes(), (
-            f"{committed} is stale: regenerate with audit.sample.write_sample(SAMPLE_DATA)")
+            f"{committed} is stale: regenerate with audit.sample.generate.write_sample(SAMPLE_DATA)")
     readme = (SAMPLE_DATA / "README.md").read_text(encoding="utf-8")
     assert "SYNTHETIC" in readme
 
@@ -314,7 +315,7 @@ def test_national_scale_sizes_and_consistency():
     assert f["needs"]["child_id"].is_unique and f["homes"]["urn"].is_unique
     assert f["needs"]["la"].nunique() > 140
     # Every LA is one the importers know: English upper-tier LAs for needs, the region's for short breaks.
-    from audit.validate import any_la_code
+    from audit.intake.validate import any_la_code
     assert all(any_la_code(v) for v in f["needs"]["la"].unique())
     assert f["shortbreak_children"]["la"].map(region.la_code).notna().all()
     placed = f["needs"]["placement_urn"].isin(f["homes"]["urn"]).sum()

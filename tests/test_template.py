@@ -9,10 +9,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from audit import import_needs, region, taxonomy, template
+from audit import taxonomy
+from audit.intake import needs as import_needs
+from audit.geography import region
+from audit.intake import template
 from audit.cli import main
 from audit.paths import TAXONOMY_CSV
-from audit.problems import ImportFailed
+from audit.intake.problems import ImportFailed
 
 # A copy of the national Placements Data Standard ships with the package (with its licence).
 STANDARD = TAXONOMY_CSV.parent / "placements-standard-v2.json"

@@ -1,0 +1,536 @@
+"""Where to open N new children's homes of P places so that most children who cannot now be placed near home could be.
+
+The problem is a capacitated maximal covering location problem. Candidate sites
+are the region's towns (optionally one LA's). The children to cover are those
+in the chosen group (all, a cohort or a need category) whom matching
+(audit.analysis.matching) could not place within the catchment: no place left for them,
+or a place only further away. A new home covers a child within the catchment of
+its town, and covers at most P children.
+
+Coverage of a set of sites is the largest number of these children that can be
+given a place in one of them within reach (a bipartite matching with P places
+per site). That function is submodular, so choosing sites greedily, each time
+the town that raises coverage most, is within (1 - 1/e), about 63%, of the best
+possible set (Nemhauser, Wolsey & Fisher 1978). Gains are exact: a new site may
+take a child from an earlier site if that frees a place there for a child only
+the earlier site can reach (augmenting paths), so the greedy never
+under-counts. Ties go to the town with more uncovered children within reach,
+where the demand is. A town may be chosen twice when its demand fills two
+homes. The children finally given to the chosen sites are re-optimised
+(linear_sum_assignment) so the same number are covered at the least total
+distance.
+
+A new home is assumed able to meet every need of the children it is planned
+for: designing its registration and staffing around them is the point of
+commissioning it. It takes only children of the chosen group.
+
+What it would change: matching is run again with the new homes added (the same
+method as before), so the before/after figures are like for like and include
+knock-on moves (a child moving to a new home frees an existing place). Per new
+home the planner reports the children its own coverage brought within reach,
+their mean distance from home today (their actual placement) and to the new
+home, and the E2SFCA access ratio (audit.analysis.gaps, the provision map's measure) at
+its town before and after, counting the places matching can use.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.optimize import linear_sum_assignment
+from scipy.spatial import cKDTree
+
+from audit.analysis import gaps
+from audit.analysis import matching
+from audit.analysis import provision
+from audit.geography import region
+from audit.db import Database
+from audit.analysis.matching import CATCHMENT_KM, MatchResult
+from audit.suppress import PUBLIC, Suppressed, Viewer, hidden_count, hidden_share, suppress
+
+ALL = ""
+MAX_HOMES = 20
+MAX_PLACES = 12
+
+
+# -- site choice (pure) ---------------------------------------------------------------------------------
+
+@dataclass
+class Sites:
+    """The chosen towns (rows of the candidate table, in order chosen) and which child each new home takes."""
+
+    towns: list[int]
+    owner: np.ndarray      # per child: position in towns of the new home that takes it, -1 if none
+    km: np.ndarray         # per child: km to that new home
+    gains: list[int]       # children each choice added to coverage when it was made
+    in_reach: list[int]    # children still to cover within reach of the town when it was chosen
+    town_counts: np.ndarray = field(default_factory=lambda: np.empty(0, int))  # children to cover near each town
+    stopped_early: bool = False
+
+
+def _reach(child_lat, child_lon, town_lat, town_lon, radius_km: float) -> tuple[list[np.ndarray], sparse.csr_matrix]:
+    """For each town, the children within the catchment (nearest first), and the same as a towns x children matrix."""
+    n_c, n_t = len(child_lat), len(town_lat)
+    if n_c == 0 or n_t == 0:
+        return [np.empty(0, int) for _ in range(n_t)], sparse.csr_matrix((n_t, n_c))
+    tree = cKDTree(matching._xyz(child_lat, child_lon))
+    hits = tree.query_ball_point(matching._xyz(town_lat, town_lon), matching._km_chord(radius_km) * (1 + 1e-9))
+    reach = []
+    for t, h in enumerate(hits):
+        h = np.asarray(h, int)
+        d = matching.geo.haversine_km(town_lat[t], town_lon[t], child_lat[h], child_lon[h])
+        keep = d <= radius_km * (1 + 1e-9)
+        reach.append(h[keep][np.argsort(d[keep], kind="stable")])
+    rows = np.repeat(np.arange(n_t), [len(r) for r in reach])
+    cols = np.concatenate(reach) if reach else np.empty(0, int)
+    return reach, sparse.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(n_t, n_c))
+
+
+def _augment(site: int, owner: np.ndarray, site_reach: list[np.ndarray]) -> bool:
+    """Give `site` one more child: directly, or by moving children between sites along an augmenting path."""
+    parent, via = {site: None}, {}
+    queue = deque([site])
+    while queue:
+        s = queue.popleft()
+        r = site_reach[s]
+        free = r[owner[r] < 0]
+        if free.size:
+            owner[free[0]] = s
+            while parent[s] is not None:
+                owner[via[s]] = parent[s]
+                s = parent[s]
+            return True
+        for c in r[(owner[r] >= 0) & (owner[r] != s)].tolist():
+            s2 = int(owner[c])
+            if s2 not in parent:
+                parent[s2], via[s2] = s, c
+                queue.append(s2)
+    return False
+
+
+def _gain(town: int, places: int, owner: np.ndarray, site_reach: list[np.ndarray], reach: list[np.ndarray],
+          direct: int) -> int:
+    """Exact increase in coverage from opening a home of `places` in `town` (owner is not changed)."""
+    if direct >= places:
+        return places
+    trial, trial_reach = owner.copy(), site_reach + [reach[town]]
+    gained = 0
+    while gained < places and _augment(len(site_reach), trial, trial_reach):
+        gained += 1
+    return gained
+
+
+def choose_sites(child_lat, child_lon, town_lat, town_lon, n_homes: int, places: int,
+                 radius_km: float = CATCHMENT_KM) -> Sites:
+    """Greedy capacitated maximal covering: n_homes towns, each taking up to `places` children within radius_km.
+
+    The children passed in are those to cover (already without a place within
+    reach). Stops early when no town would bring another child within reach.
+    """
+    child_lat, child_lon = np.asarray(child_lat, float), np.asarray(child_lon, float)
+    town_lat, town_lon = np.asarray(town_lat, float), np.asarray(town_lon, float)
+    reach, a = _reach(child_lat, child_lon, town_lat, town_lon, radius_km)
+    owner = np.full(len(child_lat), -1)
+    chosen: list[int] = []
+    site_reach: list[np.ndarray] = []
+    gains: list[int] = []
+    in_reach: list[int] = []
+    stopped = False
+    for _ in range(n_homes):
+        direct = np.asarray(a @ (owner < 0).astype(float)).ravel().astype(int)
+        best, best_key = None, None
+        # Fewer than `places` direct children: only augmenting paths can add more, so test those towns exactly.
+        for t in np.argsort(-direct, kind="stable").tolist():
+            upper = min(places, len(reach[t]))
+            if best_key is not None and (upper, direct[t]) < best_key[:2]:
+                continue
+            g = _gain(t, places, owner, site_reach, reach, int(direct[t]))
+            key = (g, int(direct[t]), -t)
+            if best_key is None or key > best_key:
+                best, best_key = t, key
+        if best is None or best_key[0] == 0:
+            stopped = True
+            break
+        chosen.append(best)
+        site_reach.append(reach[best])
+        gained = 0
+        while gained < places and _augment(len(site_reach) - 1, owner, site_reach):
+            gained += 1
+        gains.append(gained)
+        in_reach.append(best_key[1])
+    owner, km = _closest_assignment(child_lat, child_lon, town_lat[chosen], town_lon[chosen], site_reach, places,
+                                    int((owner >= 0).sum()))
+    return Sites(chosen, owner, km, gains, in_reach, np.array([len(r) for r in reach], int), stopped)
+
+
+def _closest_assignment(child_lat, child_lon, site_lat, site_lon, site_reach: list[np.ndarray], places: int,
+                        covered: int) -> tuple[np.ndarray, np.ndarray]:
+    """The same number of children covered by the chosen sites, at the least total distance."""
+    n = len(child_lat)
+    owner, km = np.full(n, -1), np.full(n, np.nan)
+    if not site_reach or covered == 0:
+        return owner, km
+    rows = np.unique(np.concatenate(site_reach))
+    d = matching.geo.haversine_km(child_lat[rows][:, None], child_lon[rows][:, None],
+                                  np.asarray(site_lat)[None, :], np.asarray(site_lon)[None, :])
+    ok = np.zeros(d.shape, bool)
+    pos = pd.Series(np.arange(len(rows)), index=rows)
+    for s, r in enumerate(site_reach):
+        ok[pos[r].to_numpy(), s] = True
+    slot_site = np.repeat(np.arange(len(site_reach)), places)
+    big = (len(rows) + 1) * (np.nanmax(d) + 1.0)
+    cost = np.where(ok, d, big)[:, slot_site]
+    r, c = linear_sum_assignment(cost)
+    keep = ok[r, slot_site[c]]
+    owner[rows[r[keep]]] = slot_site[c[keep]]
+    km[rows[r[keep]]] = d[r[keep], slot_site[c[keep]]]
+    return owner, km
+
+
+# -- the plan on the database ----------------------------------------------------------------------------
+
+def target_options(db: Database, round_id: int | None) -> dict[str, str]:
+    """Who new homes can be planned for: all children, a fitted cohort, or children with a need category."""
+    options = {ALL: "All children"}
+    for row in provision.cohorts(db, round_id).itertuples(index=False):
+        options[f"cohort:{int(row.cohort)}"] = f"Cohort: {row.name}"
+    categories, labels = matching.taxonomy(db)
+    options.update({f"category:{c}": f"Children with: {labels[c]}" for c in categories})
+    return options
+
+
+def resolve_target(value: str | None, options: dict[str, str]) -> str | None:
+    """A target from a URL or the command line: a key, a bare category or cohort number, or a cohort name."""
+    if not value:
+        return ALL
+    if value in options:
+        return value
+    for candidate in (f"category:{value}", f"category:{value.lower()}", f"cohort:{value}"):
+        if candidate in options:
+            return candidate
+    for key, label in options.items():
+        if label.split(": ", 1)[-1].casefold() == value.casefold():
+            return key
+    return None
+
+
+def in_group(children: pd.DataFrame, target: str, categories: list[str]) -> np.ndarray:
+    """Which children a target covers."""
+    if not target:
+        return np.ones(len(children), bool)
+    kind, key = target.split(":", 1)
+    if kind == "cohort":
+        return (children["cohort"] == int(key)).fillna(False).to_numpy(bool)
+    if kind == "category":
+        if key not in categories:
+            raise ValueError(f"unknown need category {key!r}")
+        return (children["mask"].to_numpy(np.int64) & (1 << categories.index(key))) != 0
+    raise ValueError(f"target must be '', 'cohort:N' or 'category:NAME', not {target!r}")
+
+
+@dataclass
+class Plan:
+    """A plan: the new homes (raw numbers), matching before and after, and what was asked."""
+
+    sites: pd.DataFrame
+    before: MatchResult
+    after: MatchResult
+    group: np.ndarray
+    target: str
+    target_label: str
+    n_homes: int
+    places: int
+    la: str | None = None
+    stopped_early: bool = False
+    candidates: int = 0
+    town_reach: pd.DataFrame = field(default_factory=pd.DataFrame)
+    todo: np.ndarray = field(default_factory=lambda: np.empty(0, int))
+
+    @property
+    def radius_km(self) -> float:
+        """The catchment both matchings used."""
+        return self.before.radius_km
+
+
+def _new_homes(towns: pd.DataFrame, picked: list[int], places: int, mask: int) -> pd.DataFrame:
+    """The proposed homes as rows matching can use: all needs met, only the group's children."""
+    t = towns.iloc[picked].reset_index(drop=True)
+    return pd.DataFrame({
+        "urn": [f"NEW-{i + 1}" for i in range(len(t))], "name": [f"New home {i + 1} ({n})" for i, n in enumerate(t["name"])],
+        "provider": "Proposed", "la_code": t["la_code"], "district_code": t["district_code"],
+        "lat": t["lat"].astype(float), "lon": t["lon"].astype(float), "places": places, "occupied": 0, "own": 0,
+        "available": places, "mask": np.int64(mask), "needs_met": "All needs of the children it is planned for",
+        "ofsted_grade": "Proposed",
+    })
+
+
+def _site_access(db: Database, base: MatchResult, round_id: int | None, target: str, sites: pd.DataFrame,
+                 new: pd.DataFrame) -> pd.DataFrame:
+    """E2SFCA access (places per child within reach, as on the provision map) at each site, before and after.
+
+    Supply is the places matching can use (audit.analysis.matching's available places) in
+    the homes registered for the group's need (provision.supply's rule); demand
+    is the group's children. New homes add their places.
+    """
+    sel = provision.Selection(need=target, round_id=round_id)
+    demand = base.children.loc[in_group(base.children, target, base.categories), ["lat", "lon"]].dropna()
+    ids = set(provision.supply(db, sel)["id"])
+    homes = base.homes[base.homes["urn"].isin(ids)]
+    supply = pd.DataFrame({"lat": homes["lat"], "lon": homes["lon"], "capacity": homes["available"].astype(float)})
+    added = pd.concat([supply, new[["lat", "lon"]].assign(capacity=new["places"].astype(float))], ignore_index=True)
+    where = sites[["lat", "lon"]]
+    before = gaps.e2sfca(demand, supply, where, base.radius_km)["access_ratio"].to_numpy()
+    after = gaps.e2sfca(demand, added, where, base.radius_km)["access_ratio"].to_numpy()
+    return pd.DataFrame({"access_before": before, "access_after": after}, index=sites.index)
+
+
+def make_plan(db: Database, round_id: int | None, n_homes: int, places: int, target: str = ALL,
+              radius_km: float = CATCHMENT_KM, la: str | None = None, vacancies_only: bool = False,
+              method: str = "auto") -> Plan:
+    """Choose towns for n_homes new homes of `places` places and say what they would change."""
+    if not 1 <= int(n_homes) <= MAX_HOMES:
+        raise ValueError(f"homes must be between 1 and {MAX_HOMES}")
+    if not 1 <= int(places) <= MAX_PLACES:
+        raise ValueError(f"places must be between 1 and {MAX_PLACES}")
+    base = matching.matching(db, round_id, radius_km, vacancies_only, method)
+    group = in_group(base.children, target, base.categories)
+    kids = base.children
+    located = kids["lat"].notna() & kids["lon"].notna()
+    todo = np.flatnonzero(group & (kids["outcome"] != "near").to_numpy() & located.to_numpy())
+    towns = provision.towns(db)
+    towns = (towns if la is None else towns[towns["la_code"] == la]).reset_index(drop=True)
+    sites = choose_sites(kids["lat"].to_numpy(float)[todo], kids["lon"].to_numpy(float)[todo],
+                         towns["lat"].to_numpy(float), towns["lon"].to_numpy(float), int(n_homes), int(places),
+                         radius_km)
+
+    # Matching again with the new homes: a spare bit marks children outside the group, which the existing
+    # homes accept and the new homes do not.
+    outside = np.int64(1 << len(base.categories))
+    everything = np.int64((1 << len(base.categories)) - 1)
+    new = _new_homes(towns, sites.towns, int(places), int(everything))
+    children2 = kids[base.children.columns.intersection(
+        ["child_id", "la_code", "age", "age_band", "district_code", "lat", "lon", "km_today", "placement_urn",
+         "cohort", "n_needs", "mask"])].copy()
+    children2["mask"] = np.where(group, children2["mask"], children2["mask"] | outside)
+    homes2 = base.homes.drop(columns="taken").copy()
+    homes2["mask"] = homes2["mask"] | outside
+    after = matching.match(children2, pd.concat([homes2, new], ignore_index=True), base.categories, base.labels,
+                           radius_km, base.method, vacancies_only=vacancies_only, cohort_names=base.cohort_names)
+    after.children["binding_near"] &= everything
+    after.children["binding_region"] &= everything
+
+    # Per new home, from the planner's own coverage.
+    rows = []
+    for s, t in enumerate(sites.towns):
+        mine = todo[sites.owner == s]
+        km_new = sites.km[sites.owner == s]
+        today = kids["km_today"].to_numpy(float)[mine]
+        town = towns.iloc[t]
+        rows.append({"rank": s + 1, "town_id": int(town["town_id"]), "town": town["name"],
+                     "district": town.get("district_name") or town["district_code"],
+                     "la": town.get("la_name") or town["la_code"], "district_code": town["district_code"],
+                     "la_code": town["la_code"], "lat": float(town["lat"]), "lon": float(town["lon"]),
+                     "places": int(places), "in_reach": sites.in_reach[s], "children": int(len(mine)),
+                     "gain_when_chosen": sites.gains[s],
+                     "km_today": float(np.nanmean(today)) if np.isfinite(today).any() else np.nan,
+                     "km_new": float(np.mean(km_new)) if len(km_new) else np.nan})
+    table = pd.DataFrame(rows, columns=["rank", "town_id", "town", "district", "la", "district_code", "la_code", "lat",
+                                        "lon", "places", "in_reach", "children", "gain_when_chosen", "km_today",
+                                        "km_new"])
+    table["reduction_km"] = table["km_today"] - table["km_new"]
+    table = table.join(_site_access(db, base, round_id, target, table, new))
+
+    reach = pd.DataFrame({"town_id": towns["town_id"], "children_in_reach": sites.town_counts})
+    options = target_options(db, round_id)
+    return Plan(table, base, after, group, target, options.get(target, target), int(n_homes), int(places), la,
+                sites.stopped_early, len(todo), reach, todo)
+
+
+# -- figures and suppressed display --------------------------------------------------------------------------
+
+def figures(plan: Plan) -> pd.DataFrame:
+    """Before/after for the group (and all children when a group is chosen): raw counts and percentages."""
+    rows = []
+    groups = [("group", plan.group)] if not plan.target else [("group", plan.group), ("all", np.ones_like(plan.group))]
+    for name, g in groups:
+        before = matching.counts(plan.before.children[g], plan.radius_km)
+        after = matching.counts(plan.after.children[g], plan.radius_km)
+        rows.append({"who": plan.target_label if name == "group" else "All children",
+                     "children": before["children"], "known_today": before["today_known"],
+                     "far_today": before["today_far"],
+                     "near_today": before["today_known"] - before["today_far"],
+                     "near_before": before["placed_near"], "near_after": after["placed_near"],
+                     "pct_far_today": 100 * before["today_far"] / before["today_known"] if before["today_known"] else np.nan,
+                     "pct_far_before": 100 * (before["children"] - before["placed_near"]) / before["children"] if before["children"] else np.nan,
+                     "pct_far_after": 100 * (after["children"] - after["placed_near"]) / after["children"] if after["children"] else np.nan})
+    return pd.DataFrame(rows)
+
+
+def figure_rows(plan: Plan, viewer: Viewer = PUBLIC) -> Suppressed:
+    """The before/after table for display."""
+    f = figures(plan).drop(columns=["known_today", "far_today"])
+    for c in ("pct_far_today", "pct_far_before", "pct_far_after"):
+        f[c] = f[c].round(0)
+    s = suppress(f, ["children", "near_today", "near_before", "near_after"],
+                 rates={"pct_far_today": "children", "pct_far_before": "children", "pct_far_after": "children"},
+                 viewer=viewer)
+    m = _miles_label(plan.radius_km, short=True)
+    names = {"who": "Children", "children": "Number", "near_today": f"Within {m}, today",
+             "near_before": f"Within {m}, matched", "near_after": f"Within {m}, new homes",
+             "pct_far_today": "% beyond, today", "pct_far_before": "% beyond, matched",
+             "pct_far_after": "% beyond, new homes"}
+    return Suppressed(s.display.rename(columns=names), s.numeric.rename(columns=names), s.mask.rename(columns=names))
+
+
+def _miles_label(radius_km: float, short: bool = False) -> str:
+    """'20 miles' (or one decimal when the catchment is not a whole number of miles); 'mi' when short."""
+    m = matching.miles(radius_km)
+    n = f"{m:.0f}" if abs(m - round(m)) < 0.05 else f"{m:.1f}"
+    return f"{n} {'mi' if short else 'miles'}"
+
+
+SITE_LABELS = {"rank": "Home", "town": "Town", "district": "District", "la": "LA", "places": "Places",
+               "in_reach": "Children in reach", "children": "Brought within reach",
+               "km_today": "Mean km today", "km_new": "Mean km to it", "reduction_km": "Km saved",
+               "access_before": "Access before", "access_after": "Access after"}
+
+
+def site_rows(plan: Plan, viewer: Viewer = PUBLIC, labels: bool = True) -> Suppressed:
+    """One row per proposed home: counts of 1-4 hidden, and the distances that rest on them.
+
+    Access ratios (places per child within reach, decayed) are shown as on the
+    provision map: they are ratios over every child in reach, not counts.
+    labels=False keeps the short column names (the `audit plan` CSV).
+    """
+    t = plan.sites
+    out = pd.DataFrame({
+        "rank": t["rank"], "town": t["town"], "district": t["district"], "la": t["la"], "places": t["places"],
+        "in_reach": t["in_reach"], "children": t["children"], "km_today": t["km_today"].round(1),
+        "km_new": t["km_new"].round(1), "reduction_km": t["reduction_km"].round(1),
+        "access_before": t["access_before"].round(2), "access_after": t["access_after"].round(2),
+        "lat": t["lat"].round(5), "lon": t["lon"].round(5), "la_code": t["la_code"],
+    })
+    s = suppress(out, ["in_reach", "children"], rates={"km_today": "children", "km_new": "children",
+                                                       "reduction_km": "children"},
+                 la_col="la_code", viewer=viewer)
+    names = SITE_LABELS if labels else {}
+    return Suppressed(s.display.rename(columns=names), s.numeric.rename(columns=names), s.mask.rename(columns=names))
+
+
+def district_rows(plan: Plan, viewer: Viewer = PUBLIC) -> Suppressed:
+    """Children to bring closer by the district they live in (the map's shading), 1-4 hidden."""
+    kids = plan.before.children.iloc[plan.todo]
+    from audit.geography import geo
+
+    d = geo.districts()[["district_code", "district_name", "la_code", "la_name"]]
+    n = kids.groupby("district_code").size()
+    out = d.assign(children=d["district_code"].map(n).fillna(0).astype(int)).reset_index(drop=True)
+    return suppress(out, ["children"], col_totals=True, la_col="la_code", viewer=viewer)
+
+
+def plan_map(plan: Plan, viewer: Viewer = PUBLIC, focus: str | None = None, large: bool = False):
+    """Proposed homes (numbered, with their catchment) over the districts where the children to bring closer live."""
+    from html import escape
+
+    import folium
+
+    from audit.geography import geo
+    from audit.charts import maps
+    from audit.charts.colours import OKABE_ITO
+
+    shapes = geo.districts()
+    d = district_rows(plan, viewer)
+    value = d.numeric["children"].where(d.numeric["children"] > 0)
+    shapes = shapes.merge(pd.DataFrame({"district_code": d.display["district_code"], "value": value.to_numpy(),
+                                        "shown": d.display["children"].astype(str)}), on="district_code", how="left")
+    las = geo.las()
+    m = maps.base_map(maps.focus_bounds(las, focus), large)
+    # Quarter zoom steps let the region fill a wide map instead of snapping to a whole level that leaves it small.
+    m.options.update(zoom_snap=0.25, zoom_delta=0.5)
+    maps.choropleth(m, shapes, "value", "district_name", "shown", "Children to bring closer",
+                    "Children to bring closer, by home district", large, key="district_code")
+    maps.la_lines(m, las, weight=2.4, opacity=1.0)
+    font = 16 if large else 12
+    existing = folium.FeatureGroup(name="Homes with places matching can use")
+    free = plan.before.homes[plan.before.homes["available"] > 0]
+    if len(free):
+        tips = [f'<div style="font-size:{font}px"><b>{escape(str(h.name))}</b><br>{int(h.available)} of {int(h.places)} '
+                "places free for the round's children</div>" for h in free.itertuples(index=False)]
+        radii = (2.5 + 1.5 * np.sqrt(free["available"].to_numpy(float))).round(2)
+        maps.GeoJson(maps.point_features(free["lat"], free["lon"], tips, _r=radii), control=False,
+                       marker=folium.CircleMarker(radius=3, color="#222222", weight=1.2, fill=True,
+                                                  fill_color="#ffffff", fill_opacity=0.95),
+                       style_function=lambda f: {"radius": f["properties"]["_r"]},
+                       on_each_feature=maps.FEATURE_TOOLTIP).add_to(existing)
+    existing.add_to(m)
+    new = folium.FeatureGroup(name="Proposed new homes")
+    rows = site_rows(plan, viewer, labels=False).display
+    colour = OKABE_ITO[5]
+    side = 34 if large else 26
+    # Homes planned in the same town share one marker that lists their numbers.
+    for _, r in rows.groupby(["lat", "lon"], sort=False):
+        first = r.iloc[0]
+        label = ", ".join(str(n) for n in r["rank"])
+        folium.Circle((first["lat"], first["lon"]), radius=plan.radius_km * 1000, color=colour, weight=2.5,
+                      dash_array="8 6", fill=False, interactive=False).add_to(new)
+        tip = "<br>".join(f"<b>New home {x['rank']}: {x['town']}</b> ({x['district']}, {x['la']}) · {maps.places_text(x['places'])} · "
+                          f"brings within reach: {x['children']}" for _, x in r.iterrows())
+        width = side + int(side * 0.45) * max(len(label) - 1, 0)
+        icon = folium.DivIcon(html=(f'<div style="width:{width}px;height:{side}px;border-radius:{side // 2}px;'
+                                    f'background:{colour};color:#fff;border:2px solid #222;font:700 '
+                                    f'{int(side * 0.55)}px/{side - 4}px sans-serif;text-align:center;'
+                                    f'white-space:nowrap">{label}</div>'),
+                              icon_size=(width, side), icon_anchor=(width // 2, side // 2))
+        folium.Marker((first["lat"], first["lon"]), icon=icon,
+                      tooltip=folium.Tooltip(tip, style=f"font-size:{font}px")).add_to(new)
+    new.add_to(m)
+    maps.Legend("Markers", [(colour, f"Proposed home, numbered (dashed: {_miles_label(plan.radius_km)})"),
+                            ("#ffffff", "Home with places free")], 16 if large else 13,
+                position="topright").add_to(m)
+    return m
+
+
+def tiles(plan: Plan, viewer: Viewer = PUBLIC) -> dict[str, str]:
+    """Headline figures for the group; arrows go from matching with today's homes to matching with the new ones."""
+    f = figures(plan).iloc[0]
+    see = viewer.may_see(plan.la)
+    m = _miles_label(plan.radius_km)
+
+    def pct(part: int, whole: int) -> str:
+        """A share, hidden when it rests on 1-4 children or gives back 1-4 on either side."""
+        return "–" if not whole else (hidden_share(int(part), int(whole), see) or f"{100 * part / whole:.0f}%")
+
+    n = int(f["children"])
+    return {
+        "Children to bring closer": hidden_count(plan.candidates, see),
+        f"Placed within {m}": f"{hidden_count(f['near_before'], see)} → {hidden_count(f['near_after'], see)}",
+        f"Beyond {m}": f"{pct(n - f['near_before'], n)} → {pct(n - f['near_after'], n)}",
+        f"Beyond {m} today": pct(f["far_today"], f["known_today"]),
+    }
+
+
+def scope_text(plan: Plan) -> str:
+    """What an LA choice changes: where the homes go, not whose children count (homes take children from any LA)."""
+    if plan.la is None:
+        return ""
+    return (f"With {region.la_name(plan.la)} chosen, the new homes go in its towns; the children they could bring "
+            "closer, and the figures above, are the whole region's, because a home takes children from any LA.")
+
+
+def method_text(plan: Plan) -> str:
+    """How sites are chosen, in a paragraph for the page."""
+    m = _miles_label(plan.radius_km)
+    return (
+        f"The children to bring closer are those in the chosen group whom matching could not place within {m} of "
+        "home. Each new home is assumed able to meet every need of the children it is planned for, and takes only "
+        f"them. Towns are chosen one at a time: each time, the town where a new home of {plan.places} places would "
+        f"bring the most of these children within {m} (ties go to the town with more of them nearby). This greedy "
+        "choice is guaranteed to reach at least 63% of the best possible coverage and is usually much closer. "
+        "The before and after figures come from running the matching again with the new homes added, so they include "
+        "children who move into a new home and free a place elsewhere. Places per child nearby is the provision "
+        "map's access measure (E2SFCA) at the town, counting the places matching can use, before and after."
+    ) + (" " + scope_text(plan) if plan.la else "")

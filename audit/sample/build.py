@@ -1,0 +1,106 @@
+"""Build a whole database from the synthetic sample, through the same importers real files use."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from audit.intake import ssda903 as import_903
+from audit.intake import needs as import_needs
+from audit.intake import provision as import_provision
+from audit.db import Database
+from audit.paths import SAMPLE_DATA
+
+SAMPLE_ROUND = "2024 sample"
+SSDA903_FOLDER = "ssda903"  # a folder of SSDA903 returns beside the contract files, if any
+SAMPLE_FILES = ["needs.csv", "homes.csv", "occupancy.csv", "shortbreak_providers.csv", "shortbreak_children.csv"]
+
+Progress = Callable[[float, str], None]
+
+
+def _noop(fraction: float, text: str) -> None:
+    """Progress sink for callers that do not show progress."""
+
+
+def load_files(db: Database, folder: Path, round_label: str, is_sample: bool, progress: Progress = _noop) -> dict:
+    """Load homes, occupancy, short breaks, needs and (if the folder has ssda903/) 903 history from contract files."""
+    progress(0.05, "Creating the database")
+    db.init()
+    progress(0.15, "Importing children's homes")
+    homes = import_provision.load_homes(db, folder / "homes.csv")
+    progress(0.3, "Importing which LAs use which places")
+    occ = import_provision.load_occupancy(db, folder / "occupancy.csv")
+    progress(0.4, "Importing short breaks")
+    sb = import_provision.load_shortbreaks(db, folder / "shortbreak_providers.csv", folder / "shortbreak_children.csv")
+    returns = folder / SSDA903_FOLDER
+    history = None
+    if returns.is_dir():
+        # Episode history only, for the forecast: the needs round below already holds these children.
+        progress(0.45, "Importing SSDA903 returns (placement history for the forecast)")
+        history = import_903.load(db, [returns], derive_round=False,
+                                  progress=lambda f, t: progress(0.45 + 0.15 * f, f"SSDA903: {t}"))
+    progress(0.6, "Importing the needs audit")
+    needs = import_needs.load(db, folder / "needs.csv", round_label, is_sample=is_sample,
+                              progress=lambda f, t: progress(0.6 + 0.35 * f, t))
+    # Maps, matching and forecasts use each child's cohort, so fit them now when that is quick
+    # (about 1.5 s regionally); a national-scale round is fitted on first visit to the cohorts page.
+    from audit.analysis import cohort_store
+
+    if needs.rows <= cohort_store.EAGER_MAX_CHILDREN:
+        progress(0.95, "Grouping children into cohorts")
+        cohort_store.fit_and_store(db, needs.round_id)
+    if is_sample:
+        with db.write() as con:
+            con.execute("INSERT OR REPLACE INTO meta VALUES ('sample', 'yes')")
+    progress(1.0, "Ready")
+    return {"homes": homes["homes"], "places": homes["places"], "occupancy_rows": occ["rows"],
+            "shortbreak_children": sb["children"], "children": needs.rows,
+            "episodes": history.episodes if history else 0}
+
+
+def build_sample(db: Database, scale: str = "regional", seed: int | None = None, progress: Progress = _noop) -> dict:
+    """Replace the database with the synthetic sample in one atomic step.
+
+    The regional sample is read from the committed sample_data/ files; other
+    scales or seeds are generated first. Either way the files go through the
+    ordinary importers, so the sample exercises the real import path.
+    """
+    db.path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=db.path.parent) as work:
+        work = Path(work)
+        folder = SAMPLE_DATA
+        if scale != "regional" or seed is not None:
+            from audit.sample import generate as sample
+
+            progress(0.02, f"Generating the {scale} sample")
+            folder = work / "files"
+            sample.write_sample(folder, scale=scale, **({"seed": seed} if seed is not None else {}))
+            progress(0.03, f"Generating the {scale} sample's SSDA903 returns")
+            sample.write_903(folder, scale=scale)
+        staging = Database(work / "staging.duckdb")
+        summary = load_files(staging, folder, SAMPLE_ROUND, True, progress)
+        staging.close()
+        db.close()
+        os.replace(staging.path, db.path)
+    return summary
+
+
+def ensure_database(db: Database, progress: Progress = _noop) -> bool:
+    """Build the sample database on first run; True when one was built."""
+    if db.exists():
+        return False
+    lock = db.path.with_name(db.path.name + ".build.lock")
+    db.path.parent.mkdir(parents=True, exist_ok=True)
+    import fcntl
+
+    with open(lock, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)  # two browser tabs on first run build it once
+        if db.exists():
+            return False
+        build_sample(db, progress=progress)
+    with contextlib.suppress(FileNotFoundError):
+        lock.unlink()
+    return True
