@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from audit.charts import maps  # noqa: E402
-from audit.charts import provision_map as maps_provision  # noqa: E402
+from audit.charts import provision_map  # noqa: E402
 from audit.analysis import provision  # noqa: E402
 from audit.sample.build import build_sample  # noqa: E402
 from audit.db import Database  # noqa: E402
@@ -77,7 +77,7 @@ def bench_regional(db: Database, repeat: int) -> dict:
             L = view.layers
 
             def build():
-                m = maps_provision.provision_map(L.districts, L.las, L.towns, L.homes, L.providers,
+                m = provision_map.provision_map(L.districts, L.las, L.towns, L.homes, L.providers,
                                                  sel.service, shade, la)
                 return maps.html(m)
             med, worst, html = median_max(build, max(1, repeat // 2))

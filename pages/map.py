@@ -3,7 +3,7 @@
 import streamlit as st
 
 from audit.analysis import gaps
-from audit.charts import provision_map as maps_provision
+from audit.charts import provision_map
 from audit.analysis import provision
 from audit.suppress import LEGEND
 from pages import ui
@@ -85,7 +85,7 @@ def _provision_map(sel: provision.Selection, km: float, decay: str, la: str | No
                    large: bool):
     """The map for one view of the page (folium_map prepares it once per view)."""
     layers = ui.cached(provision.view, sel, km, decay, la, viewer).layers
-    return maps_provision.provision_map(layers.districts, layers.las, layers.towns, layers.homes, layers.providers,
+    return provision_map.provision_map(layers.districts, layers.las, layers.towns, layers.homes, layers.providers,
                                        service, shade, focus=la, large=large)
 
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from audit.analysis import cooccur
-from audit.charts import needs_page as needs_charts
+from audit.charts import needs_page
 from audit.analysis import needs_view
 from audit.geography import region
 from audit.suppress import LEGEND
@@ -107,7 +107,7 @@ view, box = ui.views(VIEWS)
 def prevalence_view() -> None:
     """How common each need is, beside the region when comparing, with Nuffield's figures marked."""
     prev = ui.cached(needs_view.prevalence_table, sel, ctx.viewer, level)
-    fig = ui.cached(needs_charts.prevalence, sel, ctx.viewer, level, compare, large)
+    fig = ui.cached(needs_page.prevalence, sel, ctx.viewer, level, compare, large)
     if compare:
         both = ui.cached(needs_view.compare_table, sel, ctx.viewer, level)
         ui.chart(fig, both.display.drop(columns="need"), f"prevalence_{level}_{la_name}_vs_region")
@@ -126,7 +126,7 @@ def prevalence_view() -> None:
 def _per_child(selection, title_suffix: str = "") -> None:
     """The distribution chart with its mean marked, and its CSV."""
     dist = ui.cached(needs_view.needs_per_child_table, selection, ctx.viewer)
-    fig = ui.cached(needs_charts.needs_per_child, selection, ctx.viewer, large,
+    fig = ui.cached(needs_page.needs_per_child, selection, ctx.viewer, large,
                     "How many need categories each child has" + title_suffix)
     ui.chart(fig, dist.display, "needs_per_child" + title_suffix.replace(" ", "_").replace(":", ""))
 
@@ -147,7 +147,7 @@ def per_child_view() -> None:
 def _heatmap(selection, measure: str, title: str | None = None) -> None:
     """One co-occurrence heatmap with its pairs starred and its CSV."""
     matrix = ui.cached(needs_view.cooccurrence_table, selection, ctx.viewer, level, measure)
-    fig = ui.cached(needs_charts.cooccurrence, selection, ctx.viewer, level, measure, large, title)
+    fig = ui.cached(needs_page.cooccurrence, selection, ctx.viewer, level, measure, large, title)
     ui.chart(fig, needs_view.matrix_csv(matrix), f"cooccurrence_{level}_{measure}"
              + ("" if title is None else "_" + title.split(":")[0].replace(" ", "_")))
 
@@ -184,7 +184,7 @@ def combinations_view() -> None:
                   if level == "codes" else ""))
     # Exact combinations of codes are almost never shared, so this chart always uses categories.
     combos = ui.cached(needs_view.combinations_table, sel, ctx.viewer, "categories")
-    fig = ui.cached(needs_charts.combinations, sel, ctx.viewer, large,
+    fig = ui.cached(needs_page.combinations, sel, ctx.viewer, large,
                     "Most common combinations of needs" + (f": {la_name}" if la_name else ""))
     if fig is not None:
         ui.chart(fig, combos.display.drop(columns="combination"), "combinations")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from audit.analysis import matching
 from audit.analysis import planner
+from audit.charts import planner_map
 from audit.suppress import hidden_count
 from pages import ui
 from pages.map_component import folium_map
@@ -115,7 +116,7 @@ def cohort_view() -> None:
 def _plan_map(plan_args: tuple, viewer, large: bool):
     """The plan's map (folium_map prepares it once per plan and view)."""
     plan = ui.cached(planner.make_plan, *plan_args)
-    return planner.plan_map(plan, viewer, focus=plan_args[5], large=large)
+    return planner_map.plan_map(plan, viewer, focus=plan_args[5], large=large)
 
 
 def planning_view() -> None:

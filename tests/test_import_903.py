@@ -221,20 +221,20 @@ def test_committed_sample_returns_are_what_the_generator_writes(tmp_path):
 
 
 def test_decoded_postcode_directory_is_cached_and_gives_the_same_answer(tmp_path, monkeypatch):
-    from audit.intake import geocode as postcode_lookup
+    from audit.intake import geocode
     from audit.geography import postcodes
 
     monkeypatch.setenv("AUDIT_CACHE", str(tmp_path))
-    postcode_lookup._letter.cache_clear()
+    geocode._letter.cache_clear()
     try:
-        keys = postcode_lookup.normalise(pd.Series(["NR21 8AB", "nr2 1aa", "ZZ99 3VZ"]))["key"]
-        first = postcode_lookup.geocode(keys)
+        keys = geocode.normalise(pd.Series(["NR21 8AB", "nr2 1aa", "ZZ99 3VZ"]))["key"]
+        first = geocode.geocode(keys)
         assert sorted(p.name.split("-")[-1] for p in tmp_path.glob("onspd-*.feather")) == ["N.feather", "Z.feather"]
-        postcode_lookup._letter.cache_clear()
-        again = postcode_lookup.geocode(keys)
+        geocode._letter.cache_clear()
+        again = geocode.geocode(keys)
         pd.testing.assert_frame_equal(first, again)
         ref = postcodes.geocode(pd.Series(["NR21 8AB", "NR2 1AA"]))
         assert first["lat"].iloc[:2].round(6).tolist() == ref["lat"].round(6).tolist()
         assert first["lat"].isna().iat[2]
     finally:
-        postcode_lookup._letter.cache_clear()
+        geocode._letter.cache_clear()

@@ -3,7 +3,7 @@
 import streamlit_folium
 from streamlit_folium import st_folium
 
-from audit.charts import provision_map as maps_provision
+from audit.charts import provision_map
 from audit.analysis import provision
 from audit.suppress import Viewer
 from pages import map_component
@@ -23,7 +23,7 @@ def _plain_st_folium_arguments(m, **kwargs) -> dict:
 def _provision_map(db):
     rid = int(db.q("rounds")["round_id"].iat[0])
     layers = provision.view(db, provision.Selection("residential", "", rid), 32.0, "gaussian", None, Viewer()).layers
-    return maps_provision.provision_map(layers.districts, layers.las, layers.towns, layers.homes, layers.providers,
+    return provision_map.provision_map(layers.districts, layers.las, layers.towns, layers.homes, layers.providers,
                                        "residential", "gap")
 
 
@@ -49,8 +49,8 @@ def test_prepared_arguments_are_what_st_folium_sends(sample_db):
 
 def test_rerunning_the_map_page_does_not_rebuild_the_map(app, monkeypatch):
     built = []
-    original = maps_provision.provision_map
-    monkeypatch.setattr(maps_provision, "provision_map", lambda *a, **k: built.append(1) or original(*a, **k))
+    original = provision_map.provision_map
+    monkeypatch.setattr(provision_map, "provision_map", lambda *a, **k: built.append(1) or original(*a, **k))
     at = run_page(app, "pages/map.py")
     first = at.get("component_instance")
     at.run()

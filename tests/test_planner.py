@@ -8,6 +8,7 @@ from audit import cli
 from audit.geography import geo
 from audit.analysis import matching
 from audit.analysis import planner
+from audit.charts import planner_map
 from audit.suppress import PUBLIC
 
 # Towns on the 52nd parallel (1 degree of longitude is about 68.5 km there) and one far to the north.
@@ -159,7 +160,7 @@ def test_plan_map_is_offline_html(db):
     from audit.charts import maps
 
     p = planner.make_plan(db, 1, 2, 6)
-    html = maps.html(planner.plan_map(p, PUBLIC, large=True))
+    html = maps.html(planner_map.plan_map(p, PUBLIC, large=True))
     assert "New home 1" in html and "unpkg.com" not in html and "cdn.jsdelivr" not in html
 
 

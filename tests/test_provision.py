@@ -16,7 +16,7 @@ from tests.apptest_support import plant_exploitation_cohort
 from audit.analysis import distance
 from audit.analysis import flows
 from audit.charts import maps
-from audit.charts import provision_map as maps_provision
+from audit.charts import provision_map
 from audit.analysis import provision
 from audit.cli import main as cli
 from audit.filters import Filters
@@ -191,7 +191,7 @@ def test_district_rows_sum_to_the_children_and_hide_small_ones(sample_db, round_
 def test_provision_map_is_offline_and_carries_clickable_suppressed_features(sample_db, round_id):
     sel = provision.Selection("short-breaks", "sen:SEMH", round_id, 5, 17)
     v = provision.view(sample_db, sel, 15, "gaussian", NORFOLK)
-    m = maps_provision.provision_map(v.layers.districts, v.layers.las, v.layers.towns, v.layers.homes,
+    m = provision_map.provision_map(v.layers.districts, v.layers.las, v.layers.towns, v.layers.homes,
                                      v.layers.providers, sel.service, "gap", focus=NORFOLK)
     html = maps.html(m)
     assert not re.search(r"https?://(?!tile)", html.replace("http://www.w3.org", "")), "nothing fetched from outside"
@@ -211,7 +211,7 @@ def test_home_tooltips_count_places_in_good_english(sample_db, round_id):
     sel = provision.Selection("residential", "", round_id)
     layers = provision.view(sample_db, sel, 32, "gaussian", None).layers
     homes = layers.homes
-    html = maps.html(maps_provision.provision_map(layers.districts, layers.las, layers.towns, homes, layers.providers,
+    html = maps.html(provision_map.provision_map(layers.districts, layers.las, layers.towns, homes, layers.providers,
                                                   sel.service))
     tips = [json.loads(f'"{t}"') for t in re.findall(r'"tip": "((?:[^"\\]|\\.)*)"', html)]
     tips = [t for t in tips if "Needs met:" in t]  # homes; short-break providers list "Needs supported"

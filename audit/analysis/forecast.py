@@ -42,7 +42,7 @@ from scipy.stats import norm
 
 from audit.geography import region
 from audit.db import Database
-from audit.intake.ssda903 import RESIDENTIAL
+from audit.placements import RESIDENTIAL
 from audit.suppress import Suppressed
 
 # Placement categories of the audit (shared/reference/ssda903.md); every other PLACE code is 'other'.

@@ -378,7 +378,7 @@ def figure_rows(plan: Plan, viewer: Viewer = PUBLIC) -> Suppressed:
     s = suppress(f, ["children", "near_today", "near_before", "near_after"],
                  rates={"pct_far_today": "children", "pct_far_before": "children", "pct_far_after": "children"},
                  viewer=viewer)
-    m = _miles_label(plan.radius_km, short=True)
+    m = miles_label(plan.radius_km, short=True)
     names = {"who": "Children", "children": "Number", "near_today": f"Within {m}, today",
              "near_before": f"Within {m}, matched", "near_after": f"Within {m}, new homes",
              "pct_far_today": "% beyond, today", "pct_far_before": "% beyond, matched",
@@ -386,7 +386,7 @@ def figure_rows(plan: Plan, viewer: Viewer = PUBLIC) -> Suppressed:
     return Suppressed(s.display.rename(columns=names), s.numeric.rename(columns=names), s.mask.rename(columns=names))
 
 
-def _miles_label(radius_km: float, short: bool = False) -> str:
+def miles_label(radius_km: float, short: bool = False) -> str:
     """'20 miles' (or one decimal when the catchment is not a whole number of miles); 'mi' when short."""
     m = matching.miles(radius_km)
     n = f"{m:.0f}" if abs(m - round(m)) < 0.05 else f"{m:.1f}"
@@ -432,73 +432,11 @@ def district_rows(plan: Plan, viewer: Viewer = PUBLIC) -> Suppressed:
     return suppress(out, ["children"], col_totals=True, la_col="la_code", viewer=viewer)
 
 
-def plan_map(plan: Plan, viewer: Viewer = PUBLIC, focus: str | None = None, large: bool = False):
-    """Proposed homes (numbered, with their catchment) over the districts where the children to bring closer live."""
-    from html import escape
-
-    import folium
-
-    from audit.geography import geo
-    from audit.charts import maps
-    from audit.charts.colours import OKABE_ITO
-
-    shapes = geo.districts()
-    d = district_rows(plan, viewer)
-    value = d.numeric["children"].where(d.numeric["children"] > 0)
-    shapes = shapes.merge(pd.DataFrame({"district_code": d.display["district_code"], "value": value.to_numpy(),
-                                        "shown": d.display["children"].astype(str)}), on="district_code", how="left")
-    las = geo.las()
-    m = maps.base_map(maps.focus_bounds(las, focus), large)
-    # Quarter zoom steps let the region fill a wide map instead of snapping to a whole level that leaves it small.
-    m.options.update(zoom_snap=0.25, zoom_delta=0.5)
-    maps.choropleth(m, shapes, "value", "district_name", "shown", "Children to bring closer",
-                    "Children to bring closer, by home district", large, key="district_code")
-    maps.la_lines(m, las, weight=2.4, opacity=1.0)
-    font = 16 if large else 12
-    existing = folium.FeatureGroup(name="Homes with places matching can use")
-    free = plan.before.homes[plan.before.homes["available"] > 0]
-    if len(free):
-        tips = [f'<div style="font-size:{font}px"><b>{escape(str(h.name))}</b><br>{int(h.available)} of {int(h.places)} '
-                "places free for the round's children</div>" for h in free.itertuples(index=False)]
-        radii = (2.5 + 1.5 * np.sqrt(free["available"].to_numpy(float))).round(2)
-        maps.GeoJson(maps.point_features(free["lat"], free["lon"], tips, _r=radii), control=False,
-                       marker=folium.CircleMarker(radius=3, color="#222222", weight=1.2, fill=True,
-                                                  fill_color="#ffffff", fill_opacity=0.95),
-                       style_function=lambda f: {"radius": f["properties"]["_r"]},
-                       on_each_feature=maps.FEATURE_TOOLTIP).add_to(existing)
-    existing.add_to(m)
-    new = folium.FeatureGroup(name="Proposed new homes")
-    rows = site_rows(plan, viewer, labels=False).display
-    colour = OKABE_ITO[5]
-    side = 34 if large else 26
-    # Homes planned in the same town share one marker that lists their numbers.
-    for _, r in rows.groupby(["lat", "lon"], sort=False):
-        first = r.iloc[0]
-        label = ", ".join(str(n) for n in r["rank"])
-        folium.Circle((first["lat"], first["lon"]), radius=plan.radius_km * 1000, color=colour, weight=2.5,
-                      dash_array="8 6", fill=False, interactive=False).add_to(new)
-        tip = "<br>".join(f"<b>New home {x['rank']}: {x['town']}</b> ({x['district']}, {x['la']}) · {maps.places_text(x['places'])} · "
-                          f"brings within reach: {x['children']}" for _, x in r.iterrows())
-        width = side + int(side * 0.45) * max(len(label) - 1, 0)
-        icon = folium.DivIcon(html=(f'<div style="width:{width}px;height:{side}px;border-radius:{side // 2}px;'
-                                    f'background:{colour};color:#fff;border:2px solid #222;font:700 '
-                                    f'{int(side * 0.55)}px/{side - 4}px sans-serif;text-align:center;'
-                                    f'white-space:nowrap">{label}</div>'),
-                              icon_size=(width, side), icon_anchor=(width // 2, side // 2))
-        folium.Marker((first["lat"], first["lon"]), icon=icon,
-                      tooltip=folium.Tooltip(tip, style=f"font-size:{font}px")).add_to(new)
-    new.add_to(m)
-    maps.Legend("Markers", [(colour, f"Proposed home, numbered (dashed: {_miles_label(plan.radius_km)})"),
-                            ("#ffffff", "Home with places free")], 16 if large else 13,
-                position="topright").add_to(m)
-    return m
-
-
 def tiles(plan: Plan, viewer: Viewer = PUBLIC) -> dict[str, str]:
     """Headline figures for the group; arrows go from matching with today's homes to matching with the new ones."""
     f = figures(plan).iloc[0]
     see = viewer.may_see(plan.la)
-    m = _miles_label(plan.radius_km)
+    m = miles_label(plan.radius_km)
 
     def pct(part: int, whole: int) -> str:
         """A share, hidden when it rests on 1-4 children or gives back 1-4 on either side."""
@@ -523,7 +461,7 @@ def scope_text(plan: Plan) -> str:
 
 def method_text(plan: Plan) -> str:
     """How sites are chosen, in a paragraph for the page."""
-    m = _miles_label(plan.radius_km)
+    m = miles_label(plan.radius_km)
     return (
         f"The children to bring closer are those in the chosen group whom matching could not place within {m} of "
         "home. Each new home is assumed able to meet every need of the children it is planned for, and takes only "

@@ -18,7 +18,7 @@ import pandas as pd
 
 from audit import taxonomy
 from audit.geography import geo
-from audit.intake import geocode as postcode_lookup
+from audit.intake import geocode
 from audit.geography import region
 from audit.db import Database
 from audit.intake.problems import ImportFailed, Problem
@@ -143,10 +143,10 @@ def locate(values: pd.Series) -> pd.DataFrame:
     Only the sector and its centre are ever stored; the exact position of a
     full postcode is returned separately (exact_lat/exact_lon) for distances.
     """
-    norm = postcode_lookup.normalise(values)
-    loc = postcode_lookup.sector_centres(norm["sector"]).astype({"lat": float, "lon": float})
+    norm = geocode.normalise(values)
+    loc = geocode.sector_centres(norm["sector"]).astype({"lat": float, "lon": float})
     loc["sector"] = norm["sector"]
-    exact = postcode_lookup.geocode(norm["key"])
+    exact = geocode.geocode(norm["key"])
     loc["exact_lat"], loc["exact_lon"] = exact["lat"].astype(float), exact["lon"].astype(float)
     # The directory's district for the exact postcode beats the sector's main district.
     loc["district_code"] = exact["district_code"].where(exact["district_code"].notna(), loc["district_code"])

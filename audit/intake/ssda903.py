@@ -39,9 +39,10 @@ import pandas as pd
 
 from audit import taxonomy
 from audit.geography import geo
-from audit.intake import geocode as postcode_lookup
+from audit.intake import geocode
 from audit.geography import region
 from audit.db import Database
+from audit.placements import RESIDENTIAL
 from audit.intake.needs import checksum, record_import, wide_needs, write_round
 from audit.intake.problems import ImportFailed, Problem
 from audit.intake.readers import read_table
@@ -49,7 +50,6 @@ from audit.intake.validate import Column, any_la_code, check, code, date, text
 
 Progress = Callable[[float, str], None]
 
-RESIDENTIAL = ("K1", "K2", "R1", "S1", "P3")
 PLACE_CODES = {"A3", "A4", "A5", "A6", "H5", "K1", "K2", "K3", "P1", "P2", "P3", "R1", "R2", "R3", "R5", "S1",
                "T0", "T1", "T2", "T3", "T4", "U1", "U2", "U3", "U4", "U5", "U6", "Z1", "Z11", "Z12", "Z13", "Z14"}
 PROVIDERS = {"PR0", "PR1", "PR2", "PR3", "PR4", "PR5"}
@@ -269,9 +269,9 @@ def _geocode_postcodes(values: pd.Series) -> pd.DataFrame:
     """Each distinct postcode: status (exact / sector / unknown / invalid), sector if real, exact and centre positions."""
     uniq = pd.Series(values.dropna().unique(), dtype=object)
     uniq = uniq[uniq.astype(str).str.strip() != ""].reset_index(drop=True)
-    norm = postcode_lookup.normalise(uniq)
-    exact = postcode_lookup.geocode(norm["key"])
-    cent = postcode_lookup.sector_centres(norm["sector"])
+    norm = geocode.normalise(uniq)
+    exact = geocode.geocode(norm["key"])
+    cent = geocode.sector_centres(norm["sector"])
     real = cent["lat"].notna()
     out = pd.DataFrame({
         "raw": uniq, "exact_lat": exact["lat"].to_numpy(float), "exact_lon": exact["lon"].to_numpy(float),

@@ -39,7 +39,8 @@ import pandas as pd
 from audit.geography import postcodes
 from audit.geography import region
 from audit.analysis.forecast import CATEGORY_ORDER, category_of
-from audit.intake.ssda903 import BREAKDOWN_REASONS, RESIDENTIAL
+from audit.intake.ssda903 import BREAKDOWN_REASONS
+from audit.placements import RESIDENTIAL
 from audit.intake.validate import any_la_code
 
 AUDIT_DATE = dt.date(2024, 3, 31)
