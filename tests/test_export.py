@@ -24,3 +24,15 @@ def test_bom_header_iso_dates_and_formula_neutralised():
     assert back["name"].iat[4] == "plain" and back["name"].iat[5].startswith("'")
     assert back["when"].iat[0] == "2024-03-31"
     assert back["neg"].tolist()[:2] == ["-5", "-5.5"]  # numbers stay numbers
+
+
+def test_db_is_taken_before_or_after_the_command(tmp_path, capsys):
+    from audit.cli import main
+
+    after, before = tmp_path / "after.duckdb", tmp_path / "before.duckdb"
+    assert main(["init", "--db", str(after)]) == 0
+    assert main(["--db", str(before), "init"]) == 0
+    assert after.exists() and before.exists()
+    # Given in both places, the one after the command wins (it is the more specific).
+    assert main(["--db", str(tmp_path / "unused.duckdb"), "rounds", "--db", str(after)]) == 0
+    assert not (tmp_path / "unused.duckdb").exists()
