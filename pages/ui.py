@@ -27,27 +27,27 @@ ALL_LAS = "Whole region"
 ALL_AGES = "All ages"
 
 
-# (script, title, icon, url path); the first is the default page, served at the root URL.
-# Emoji, not :material/...: icons: Streamlit makes a page's icon the tab's favicon, and for a
-# Material icon it fetches that from fonts.gstatic.com (an emoji becomes a data: URL), which
-# an offline deployment must never do (tests/test_browser_offline.py).
+# (script, title, url path); the first is the default page, served at the root URL.
+# No page icons: Streamlit makes a page's icon the tab's favicon, and for a :material/...: icon it
+# points that at fonts.gstatic.com, which an offline deployment must never ask (an emoji would stay
+# local, but shows as an empty box where no emoji font is installed). tests/test_browser_offline.py.
 PAGES = [
-    ("pages/overview.py", "Regional overview", "📊", "overview"),
-    ("pages/needs.py", "Co-occurring needs", "🧩", "needs"),
-    ("pages/cohorts.py", "Cohorts", "👥", "cohorts"),
-    ("pages/map.py", "Provision map and gaps", "🗺️", "map"),
-    ("pages/distance.py", "Distance and flows", "🧭", "distance"),
-    ("pages/planner.py", "Matching and planning", "🏠", "planner"),
-    ("pages/forecast.py", "Forecast", "📈", "forecast"),
-    ("pages/data.py", "Data", "📂", "data"),
+    ("pages/overview.py", "Regional overview", "overview"),
+    ("pages/needs.py", "Co-occurring needs", "needs"),
+    ("pages/cohorts.py", "Cohorts", "cohorts"),
+    ("pages/map.py", "Provision map and gaps", "map"),
+    ("pages/distance.py", "Distance and flows", "distance"),
+    ("pages/planner.py", "Matching and planning", "planner"),
+    ("pages/forecast.py", "Forecast", "forecast"),
+    ("pages/data.py", "Data", "data"),
 ]
 
 
 def navigation():
     """Register the app's pages (app.py calls this on every run)."""
     return st.navigation([
-        st.Page(script, title=title, icon=icon, url_path=url, default=(i == 0))
-        for i, (script, title, icon, url) in enumerate(PAGES)
+        st.Page(script, title=title, url_path=url, default=(i == 0))
+        for i, (script, title, url) in enumerate(PAGES)
     ])
 
 

@@ -33,7 +33,7 @@ def fresh_server(sample_db_path, tmp_path):
 @pytest.mark.browser
 def test_every_page_after_a_fresh_start_requests_only_the_app_itself(page, fresh_server):
     watch = Watch(fresh_server).attach(page)
-    paths = [url for _, _, _, url in PAGES]
+    paths = [url for *_, url in PAGES]
     # The first visit is a deep link (the case that fetched the icon), then every other page.
     order = ["map"] + [p for p in paths if p != "map"]
     icons = {}
