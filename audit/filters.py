@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from audit.geography import region
@@ -37,22 +38,68 @@ class Filters:
         return replace(self, **changes)
 
 
+# Every ASCII punctuation mark: CommonMark shows a backslash-escaped one as itself, never as syntax.
+_MARKDOWN_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
+_WWW = re.compile(r"(?i)(www)\\\.")
+WORD_JOINER = "\u2060"  # invisible, and not part of any URL, address or icon name
+# A whole number typed in a URL: ASCII digits only ('²' and '٣' pass str.isdigit but are no choice of ours).
+_WHOLE = re.compile(r"[0-9]{1,9}(\.0*)?", re.ASCII)
+
+
+def md_text(value, limit: int | None = None) -> str:
+    """Any text from data or a URL, made safe to put in Markdown: it shows as typed, never as a link, image or icon.
+
+    Names come from files and URLs anyone can write: `![x](http://...)` would fetch an outside image
+    for every visitor and `[Sign in again](http://...)` would show an attacker's link. Backslashes
+    neutralise Markdown syntax and HTML; Streamlit's Markdown still turns bare addresses
+    (http://..., www...., a@b) and `:material/...:` into links and icons after escapes are read, so
+    an invisible word joiner goes after every ':' and '@' and into 'www.'. Line breaks become spaces
+    (a new line could start a heading or a table row).
+    """
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in str(value)).split())
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + "…"
+    text = _WWW.sub(lambda m: m.group(1) + WORD_JOINER + "\\.", _MARKDOWN_PUNCT.sub(r"\\\1", text))
+    return text.replace(":", ":" + WORD_JOINER).replace("@", "@" + WORD_JOINER)
+
+
+def quoted(value) -> str:
+    """A value typed in the URL, quoted and made inert for a Markdown note (cut short: a note is one line)."""
+    return "'" + md_text(value, limit=60) + "'"
+
+
+def url_int(value: str | None, default: int, lo: int, hi: int, what: str) -> tuple[int, str | None]:
+    """A whole number from the URL, else the default and a note saying why; nothing typed there can raise.
+
+    float() alone accepts 'nan', 'inf' and '1e999' (int() of which raises), int() accepts '٣' and
+    str.isdigit() accepts '²': only ASCII digits are read, and only values from lo to hi are kept.
+    """
+    if value is None or value == "":
+        return default, None
+    text = str(value).strip()
+    if _WHOLE.fullmatch(text):
+        n = int(float(text))
+        if lo <= n <= hi:
+            return n, None
+    return default, f"{what} {quoted(value)} is not a whole number from {lo} to {hi}: showing {default}."
+
+
 def from_query(query: dict[str, str], rounds: dict[str, int]) -> tuple[Filters, list[str]]:
     """Filters from URL query parameters; unknown values are ignored and reported, never fatal."""
     notes = []
     round_label = query.get("round")
     round_id = rounds.get(round_label) if round_label else None
     if round_label and round_id is None:
-        notes.append(f"Audit round '{round_label}' not found: showing the latest round.")
+        notes.append(f"Audit round {quoted(round_label)} not found: showing the latest round.")
     if round_id is None and rounds:
         round_id = next(iter(rounds.values()))
     la = None
     if query.get("la"):
         la = region.la_code(query["la"])
         if la is None:
-            notes.append(f"LA '{query['la']}' is not one of the 11 Eastern LAs: showing the whole region.")
+            notes.append(f"LA {quoted(query['la'])} is not one of the 11 Eastern LAs: showing the whole region.")
     age = query.get("age")
     if age and age not in AGE_BANDS:
-        notes.append(f"Age band '{age}' not recognised: showing all ages.")
+        notes.append(f"Age band {quoted(age)} not recognised: showing all ages.")
         age = None
     return Filters(round_id=round_id, la=la, age_band=age or None), notes

@@ -7,6 +7,7 @@ from audit.analysis import cohorts
 from audit.analysis import needs_view
 from audit.geography import region
 from audit.charts import needs as fn
+from audit.filters import quoted, url_int
 from audit.suppress import LEGEND
 from pages import ui
 
@@ -25,13 +26,14 @@ def _from_url() -> None:
     qp, notes = st.query_params, []
     method = qp.get("method")
     if method and method not in cohort_store.METHODS:
-        notes.append(f"Method '{method}' not recognised: showing latent class analysis.")
+        notes.append(f"Method {quoted(method)} not recognised: showing latent class analysis.")
     st.session_state["cohort_method"] = method if method in cohort_store.METHODS else "lca"
     k = qp.get("k")
-    ok = k is not None and k.isdigit() and int(k) in cohort_store.K_RANGE
-    if k and k != "auto" and not ok:
-        notes.append(f"'{k}' cohorts is not a choice (2 to 8): showing the number BIC prefers.")
-    st.session_state["cohort_k"] = int(k) if ok else AUTO
+    ks = cohort_store.K_RANGE
+    st.session_state["cohort_k"], note = (AUTO, None) if k == "auto" else url_int(
+        k, AUTO, min(ks), max(ks), "Number of cohorts")
+    if note:
+        notes.append(f"{quoted(k)} cohorts is not a choice ({min(ks)} to {max(ks)}): showing the number BIC prefers.")
     level = qp.get("level")
     st.session_state["cohort_level"] = level if level in LEVEL_LABELS else "categories"
     st.session_state["cohort_notes"] = notes

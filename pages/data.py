@@ -17,6 +17,7 @@ from audit.intake import provision as import_provision
 from audit.geography import region
 from audit.intake import template
 from audit.export import to_csv_bytes
+from audit.filters import md_text
 from audit.intake.problems import ImportFailed, Problem, problems_frame
 from audit.suppress import LEGEND, hidden_count, suppress
 from pages import ui
@@ -143,7 +144,7 @@ def round_view() -> None:
             st.session_state["res_needs"] = {"ok": False, "problems": [Problem("(no file)", None, None, None, "choose a file to upload")]}
         else:
             if label.strip() in set(rounds["label"]):
-                st.info(f"Round '{label.strip()}' already exists: it will be replaced"
+                st.info(f"Round '{md_text(label.strip())}' already exists: it will be replaced"
                         + (" for the LAs in this file." if keep else "."))
             with _saved([up]) as paths:
                 _run("res_needs", "Checking the file", lambda p: import_needs.load(
@@ -152,7 +153,7 @@ def round_view() -> None:
     res = _report("res_needs", "needs")
     if res is not None:
         st.success(f"Loaded **{hidden_count(res.rows, False) if res.rows < 5 else f'{res.rows:,}'} children** into round "
-                   f"**{res.round_label}**." + (f" Kept the children already loaded for: "
+                   f"**{md_text(res.round_label)}**." + (f" Kept the children already loaded for: "
                                                f"{', '.join(region.la_name(c) for c in res.kept_las)}." if res.kept_las else ""),
                    icon=":material/check_circle:")
         left, right = st.columns(2)
@@ -189,7 +190,7 @@ def rounds_view() -> None:
                                   help="Deleting removes the round's children, needs and cohorts. It cannot be undone.")
             if st.button("Delete this round", type="primary", disabled=typed.strip() != target, key="del_go"):
                 n = import_needs.delete_round(db, target)
-                st.session_state["deleted"] = f"Deleted round '{target}' ({hidden_count(n, False) if n < 5 else f'{n:,}'} children)."
+                st.session_state["deleted"] = f"Deleted round '{md_text(target)}' ({hidden_count(n, False) if n < 5 else f'{n:,}'} children)."
                 st.session_state.pop("del_confirm", None)
                 st.rerun()
         if st.session_state.get("deleted"):
@@ -268,7 +269,7 @@ def ssda903_tab() -> None:
                     audit_date=when_9, round_label=label_9 or None, labels=names, progress=p))
     r = _report("res_903", "ssda903")
     if r is not None:
-        st.success(f"Round **{r.round_label}** (audit date {r.audit_date:%d %B %Y}): "
+        st.success(f"Round **{md_text(r.round_label)}** (audit date {r.audit_date:%d %B %Y}): "
                    f"{r.children:,} children in residential care; {r.episodes:,} episodes kept "
                    f"(years {', '.join(map(str, r.years)) or 'unknown'}).", icon=":material/check_circle:")
         left, right = st.columns(2)

@@ -4,14 +4,13 @@ import streamlit as st
 
 from audit.charts import forecast as figures_forecast
 from audit.analysis import forecast
+from audit.filters import url_int
 from audit.suppress import Suppressed
 from pages import ui
 
 ctx = ui.context()
 ALL = "All categories"
 LABELS = {ALL: ALL, **forecast.CATEGORY_LABELS}
-where = ui.header("Forecast", "Children looked after by placement category: the last five years from SSDA903 returns, "
-                  "and a forecast with its uncertainty for the years ahead.")
 
 
 def _from_url() -> None:
@@ -19,11 +18,9 @@ def _from_url() -> None:
     if "fc_years" in st.session_state:
         return
     qp = st.query_params
-    try:
-        years = int(qp.get("years") or forecast.DEFAULT_YEARS)
-    except ValueError:
-        years = forecast.DEFAULT_YEARS
-    st.session_state["fc_years"] = min(max(years, 1), forecast.MAX_YEARS)
+    st.session_state["fc_years"], note = url_int(qp.get("years"), forecast.DEFAULT_YEARS, 1, forecast.MAX_YEARS,
+                                                 "Years ahead")
+    st.session_state["fc_notes"] = [note] * bool(note)
     st.session_state["fc_category"] = qp.get("category") if qp.get("category") in forecast.CATEGORY_ORDER else ALL
 
 
@@ -34,6 +31,8 @@ def _to_url() -> None:
 
 
 _from_url()
+where = ui.header("Forecast", "Children looked after by placement category: the last five years from SSDA903 returns, "
+                  "and a forecast with its uncertainty for the years ahead.", "fc_notes")
 left, right = st.columns([2, 3])
 years = left.slider("Years ahead", 1, forecast.MAX_YEARS, key="fc_years")
 category = right.selectbox("Placement category", list(LABELS), format_func=LABELS.get, key="fc_category")

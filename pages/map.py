@@ -5,6 +5,7 @@ import streamlit as st
 from audit.analysis import gaps
 from audit.charts import provision_map
 from audit.analysis import provision
+from audit.filters import md_text, quoted, url_int
 from audit.suppress import LEGEND
 from pages import ui
 from pages.map_component import folium_map
@@ -12,6 +13,7 @@ from pages.map_component import folium_map
 ctx = ui.context()
 DECAY_LABELS = {"gaussian": "Gradual (Gaussian)", "linear": "Linear", "step": "None inside the catchment"}
 SHADE_LABELS = {"gap": "Gap score", "children": "Children who need the service"}
+KM = (2, 80)  # the catchment slider's range
 PARAMS = {"service": "map_service", "need": "map_need", "km": "map_km", "decay": "map_decay", "shade": "map_shade"}
 
 
@@ -24,14 +26,13 @@ def _from_url() -> None:
     st.session_state["map_service"] = service
     options = ui.cached(provision.need_options, service, ctx.filters.round_id)
     need = provision.resolve_need(qp.get("need"), options)
+    notes = []
     if need is None:
-        st.session_state["map_notes"] = [f"Need '{qp.get('need')}' not recognised for {provision.SERVICES[service].lower()}: showing all needs."]
+        notes.append(f"Need {quoted(qp.get('need'))} not recognised for {provision.SERVICES[service].lower()}: showing all needs.")
     st.session_state["map_need"] = need or provision.ALL_NEEDS
-    try:
-        km = int(float(qp.get("km") or provision.DEFAULT_RADIUS_KM[service]))
-    except ValueError:
-        km = int(provision.DEFAULT_RADIUS_KM[service])
-    st.session_state["map_km"] = min(max(km, 2), 80)
+    km, note = url_int(qp.get("km"), int(provision.DEFAULT_RADIUS_KM[service]), *KM, "Catchment (km)")
+    st.session_state["map_km"] = km
+    st.session_state["map_notes"] = notes + [note] * bool(note)
     st.session_state["map_decay"] = qp.get("decay") if qp.get("decay") in gaps.DECAYS else "gaussian"
     st.session_state["map_shade"] = qp.get("shade") if qp.get("shade") in SHADE_LABELS else "gap"
 
@@ -48,15 +49,20 @@ def _to_url() -> None:
 
 
 def _details(props: dict, view: provision.View, service: str) -> None:
-    """What is known about the clicked district or town (suppressed, as everywhere)."""
+    """What is known about the clicked district or town (suppressed, as everywhere).
+
+    Every value is shown through md_text: names come from data files, and the properties come back
+    from the browser, so neither may be read as Markdown.
+    """
     kind = props.get("kind")
+    text = {k: md_text(v) for k, v in props.items() if v is not None}
     table = provision.labelled(view.gaps, service).display
     unit = "Places within reach" if service == "residential" else "Capacity within reach (children a week)"
     if kind == "district":
-        st.markdown(f"#### {props.get('name')}")
-        st.caption(f"District in {props.get('la')}")
-        st.markdown(f"**Children who need the service:** {props.get('children')}  \n"
-                    f"**Gap score:** {props.get('gap') or '0'}  \n**Access per child:** {props.get('access') or '–'}")
+        st.markdown(f"#### {text.get('name')}")
+        st.caption(f"District in {text.get('la')}")
+        st.markdown(f"**Children who need the service:** {text.get('children')}  \n"
+                    f"**Gap score:** {text.get('gap') or '0'}  \n**Access per child:** {text.get('access') or '–'}")
         towns = table[table["district_code"] == props.get("id")]
         if len(towns):
             st.markdown("**Its towns with the largest gaps**")
@@ -64,11 +70,11 @@ def _details(props: dict, view: provision.View, service: str) -> None:
             ui.markdown_table(towns[["Town", "Children", "Gap score", "Nearest matching provision",
                                      "Distance to it (km)"]].head(8), numeric=("Children", "Gap score", "Distance to it (km)"))
     elif kind == "town":
-        st.markdown(f"#### {props.get('name')}")
-        st.caption(f"{props.get('district')}, {props.get('la')}")
+        st.markdown(f"#### {text.get('name')}")
+        st.caption(f"{text.get('district')}, {text.get('la')}")
         row = table[table["town_id"].astype(str) == str(props.get("id"))]
         if len(row):
-            r = row.iloc[0]
+            r = {k: md_text(v) for k, v in row.iloc[0].items()}
             st.markdown(f"**Children nearest this town:** {r['Children']}  \n**Gap score:** {r['Gap score']}  \n"
                         f"**Access per child:** {r['Access per child']}  \n**{unit}:** {r[unit]}  \n"
                         f"**Nearest matching provision:** {r['Nearest matching provision']} "
@@ -116,7 +122,7 @@ need = c2.selectbox("Need or cohort" if service == "residential" else "SEN prima
                     format_func=options.get, key="map_need")
 if service == "residential" and not any(k.startswith("cohort:") for k in options):
     c2.caption("Cohorts appear here once they have been fitted for this round.")
-km = c3.slider("Catchment (km)", 2, 80, key="map_km", help="Straight-line distance a child could be expected to travel.")
+km = c3.slider("Catchment (km)", *KM, key="map_km", help="Straight-line distance a child could be expected to travel.")
 c3.caption(f"{km} km ≈ {km / 1.609344:.0f} miles")
 # How access falls with distance is a choice of method: it sits with the method note (kept while that is closed).
 ui.keep("map_decay")

@@ -5,6 +5,7 @@ import streamlit as st
 from audit.analysis import cooccur
 from audit.charts import needs_page
 from audit.analysis import needs_view
+from audit.filters import quoted
 from audit.geography import region
 from audit.suppress import LEGEND
 from pages import ui
@@ -41,7 +42,7 @@ def _from_url(opts: dict) -> None:
             st.session_state[key] = value
         else:
             if value:
-                notes.append(f"'{value}' is not a choice for {param}: showing the default.")
+                notes.append(f"{quoted(value)} is not a choice for {param}: showing the default.")
             st.session_state[key] = DEFAULTS[key]
     st.session_state["needs_notes"] = notes
 

@@ -5,6 +5,7 @@ import streamlit as st
 from audit.analysis import matching
 from audit.analysis import planner
 from audit.charts import planner_map
+from audit.filters import quoted, url_int
 from audit.suppress import hidden_count
 from pages import ui
 from pages.map_component import folium_map
@@ -16,27 +17,21 @@ DEFAULTS = {"plan_homes": 3, "plan_places": 4, "plan_for": planner.ALL, "plan_mi
 MILES = (5, 60)
 
 
-def _int(value, default: int, lo: int, hi: int) -> int:
-    """A whole number from the URL, kept in range; the default when it is not a number."""
-    try:
-        return min(max(int(float(value)), lo), hi)
-    except (TypeError, ValueError):
-        return default
-
-
 def _from_url(options: dict[str, str]) -> None:
     """First run on this page: the URL decides the inputs, so a shared link reproduces the plan."""
     if "plan_homes" in st.session_state:
         return
-    qp = st.query_params
-    st.session_state["plan_homes"] = _int(qp.get("homes"), DEFAULTS["plan_homes"], 1, planner.MAX_HOMES)
-    st.session_state["plan_places"] = _int(qp.get("places"), DEFAULTS["plan_places"], 1, planner.MAX_PLACES)
-    st.session_state["plan_miles"] = _int(qp.get("miles"), DEFAULTS["plan_miles"], *MILES)
+    qp, notes = st.query_params, []
+    for param, key, lo, hi, what in (("homes", "plan_homes", 1, planner.MAX_HOMES, "New homes"),
+                                     ("places", "plan_places", 1, planner.MAX_PLACES, "Places in each"),
+                                     ("miles", "plan_miles", *MILES, "Distance (miles)")):
+        st.session_state[key], note = url_int(qp.get(param), DEFAULTS[key], lo, hi, what)
+        notes += [note] * bool(note)
     st.session_state["plan_vacant"] = qp.get("vacant") in ("1", "true", "yes")
     target = planner.resolve_target(qp.get("for"), options)
     if target is None:
-        st.session_state["plan_notes"] = [f"'{qp.get('for')}' is not a cohort or need category of this round: "
-                                          "planning for all children."]
+        notes.append(f"{quoted(qp.get('for'))} is not a cohort or need category of this round: planning for all children.")
+    st.session_state["plan_notes"] = notes
     st.session_state["plan_for"] = target or planner.ALL
 
 

@@ -20,31 +20,34 @@ from audit.analysis import overview
 from audit.geography import region
 from audit.db import Database, default_path
 from audit.export import to_csv_bytes
-from audit.filters import AGE_BANDS, Filters, from_query
+from audit.filters import AGE_BANDS, Filters, from_query, md_text
 from audit.suppress import LEGEND, Suppressed, Viewer
 
 ALL_LAS = "Whole region"
 ALL_AGES = "All ages"
 
 
-# (script, title, icon, url path); the first is the default page, served at the root URL.
+# (script, title, url path); the first is the default page, served at the root URL.
+# No page icons: Streamlit makes a page's icon the tab's favicon, and for a :material/...: icon it
+# points that at fonts.gstatic.com, which an offline deployment must never ask (an emoji would stay
+# local, but shows as an empty box where no emoji font is installed). tests/test_browser_offline.py.
 PAGES = [
-    ("pages/overview.py", "Regional overview", ":material/dashboard:", "overview"),
-    ("pages/needs.py", "Co-occurring needs", ":material/hub:", "needs"),
-    ("pages/cohorts.py", "Cohorts", ":material/groups:", "cohorts"),
-    ("pages/map.py", "Provision map and gaps", ":material/map:", "map"),
-    ("pages/distance.py", "Distance and flows", ":material/route:", "distance"),
-    ("pages/planner.py", "Matching and planning", ":material/add_home:", "planner"),
-    ("pages/forecast.py", "Forecast", ":material/trending_up:", "forecast"),
-    ("pages/data.py", "Data", ":material/upload_file:", "data"),
+    ("pages/overview.py", "Regional overview", "overview"),
+    ("pages/needs.py", "Co-occurring needs", "needs"),
+    ("pages/cohorts.py", "Cohorts", "cohorts"),
+    ("pages/map.py", "Provision map and gaps", "map"),
+    ("pages/distance.py", "Distance and flows", "distance"),
+    ("pages/planner.py", "Matching and planning", "planner"),
+    ("pages/forecast.py", "Forecast", "forecast"),
+    ("pages/data.py", "Data", "data"),
 ]
 
 
 def navigation():
     """Register the app's pages (app.py calls this on every run)."""
     return st.navigation([
-        st.Page(script, title=title, icon=icon, url_path=url, default=(i == 0))
-        for i, (script, title, icon, url) in enumerate(PAGES)
+        st.Page(script, title=title, url_path=url, default=(i == 0))
+        for i, (script, title, url) in enumerate(PAGES)
     ])
 
 
@@ -274,12 +277,10 @@ def arrow_safe(df: pd.DataFrame) -> pd.DataFrame:
 
 def markdown_table(df: pd.DataFrame, numeric: tuple[str, ...] = ()) -> None:
     """A short table as Markdown: beside the map it draws about 50 ms sooner than st.table (benchmarked)."""
-    def cell(v) -> str:
-        return str(v).replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|").replace("\n", " ")
-
-    head = "| " + " | ".join(cell(c) for c in df.columns) + " |"
+    # Cells are names from data files: md_text keeps a '![x](http://...)' in a home's name as text.
+    head = "| " + " | ".join(md_text(c) for c in df.columns) + " |"
     rule = "|" + "|".join("---:" if c in numeric else "---" for c in df.columns) + "|"
-    rows = ["| " + " | ".join(cell(v) for v in r) + " |" for r in arrow_safe(df.astype(object)).itertuples(index=False, name=None)]
+    rows = ["| " + " | ".join(md_text(v) for v in r) + " |" for r in arrow_safe(df.astype(object)).itertuples(index=False, name=None)]
     st.markdown("\n".join([head, rule, *rows]))
 
 

@@ -54,17 +54,24 @@ def plant_exploitation_cohort(db, round_id: int) -> None:
                     [round_id, round_id])
 
 
+def shown_text(markdown: str) -> str:
+    """What Markdown escaped by audit.filters.md_text shows: backslash escapes read, word joiners dropped."""
+    import re
+
+    from audit.filters import WORD_JOINER
+
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace(WORD_JOINER, "")
+
+
 def markdown_tables(at) -> list:
     """Every Markdown table drawn (ui.markdown_table), as DataFrames of the text shown."""
-    import html
-
     import pandas as pd
 
     out = []
     for m in at.markdown:
         lines = m.value.splitlines()
         if len(lines) >= 2 and lines[0].startswith("| ") and set(lines[1]) <= set("|-:"):
-            cells = [[html.unescape(c.strip()).replace("\\|", "|") for c in line.strip().strip("|").split(" | ")]
+            cells = [[shown_text(c.strip()) for c in line.strip().strip("|").split(" | ")]
                      for line in lines]
             out.append(pd.DataFrame(cells[2:], columns=cells[0]))
     return out

@@ -213,13 +213,13 @@ def test_home_tooltips_count_places_in_good_english(sample_db, round_id):
     homes = layers.homes
     html = maps.html(provision_map.provision_map(layers.districts, layers.las, layers.towns, homes, layers.providers,
                                                   sel.service))
-    tips = [json.loads(f'"{t}"') for t in re.findall(r'"tip": "((?:[^"\\]|\\.)*)"', html)]
-    tips = [t for t in tips if "Needs met:" in t]  # homes; short-break providers list "Needs supported"
+    tips = [json.loads(t)["lines"] for t in re.findall(r'"tip": (\{"lines": \[.*?\]\], "px": \d+\})', html)]
+    tips = [[text for _, text in t] for t in tips if t[-1][1].startswith("Needs met:")]  # providers: "Needs supported"
     assert len(tips) == len(homes) > 0
     ones = (homes["places"] == 1).sum()
     assert ones > 0, "the sample has one-place homes"
-    assert sum("<br>1 place · " in t for t in tips) == ones
-    assert not any(re.search(r"\b1 places\b", t) for t in tips)
+    assert sum(t[2].startswith("1 place · ") for t in tips) == ones
+    assert not any(re.search(r"\b1 places\b", line) for t in tips for line in t)
     assert maps.places_text(4) == "4 places" and maps.places_text(1) == "1 place"
 
 

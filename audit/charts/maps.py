@@ -1,4 +1,11 @@
-"""Folium maps that work without internet: Leaflet is inlined from PyPI packages, never a CDN."""
+"""Folium maps that work without internet: Leaflet is inlined from PyPI packages, never a CDN.
+
+Every tooltip is text, never HTML: names come from files anyone can send (a home called
+`<img src=x onerror=...>` must not run in every visitor's browser), and the map's frame is
+same-origin with the app (Streamlit gives every component's iframe allow-scripts and
+allow-same-origin, and streamlit-folium has no way to change that). So tooltips are built in the
+browser with textContent (TextTooltip, FEATURE_TOOLTIP), and anything that is HTML is escaped.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import MacroElement
+from folium.template import Template as FoliumTemplate
 from jinja2 import Template
 
 from audit.charts.colours import SEQUENTIAL, GRADE_COLOURS, NO_DATA
@@ -72,10 +80,10 @@ class Legend(MacroElement):
         self._name = "Legend"
         self.font_px = font_px
         rows = "".join(
-            f'<div><span style="display:inline-block;width:14px;height:14px;background:{c};border:1px solid #555;margin-right:6px;vertical-align:-2px"></span>{label}</div>'
+            f'<div><span style="display:inline-block;width:14px;height:14px;background:{escape(c)};border:1px solid #555;margin-right:6px;vertical-align:-2px"></span>{escape(label)}</div>'
             for c, label in items
         )
-        self.html = f"<b>{title}</b>{rows}"
+        self.html = f"<b>{escape(title)}</b>{rows}"
 
 
 def base_map(bounds: list[list[float]] | None = None, large: bool = False) -> OfflineMap:
@@ -156,8 +164,8 @@ def choropleth(m: folium.Map, shapes: gpd.GeoDataFrame, value_col: str, label_co
         name=name,
         style_function=lambda f: {"fillColor": f["properties"]["_fill"], "color": "#333333", "weight": 1.2, "fillOpacity": 0.75},
         highlight_function=lambda f: {"weight": 3, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=[label_col, "_shown"], aliases=["", title + ":"], sticky=True,
-                                      style=f"font-size:{16 if large else 13}px"),
+        tooltip=TextTooltip(fields=[label_col, "_shown"], aliases=["", title + ":"], sticky=True,
+                            style=f"font-size:{16 if large else 13}px"),
     ).add_to(m)
     items = []
     for lo, hi in zip(edges[:-1], edges[1:]):
@@ -167,14 +175,54 @@ def choropleth(m: folium.Map, shapes: gpd.GeoDataFrame, value_col: str, label_co
     return edges
 
 
+class TextTooltip(folium.GeoJsonTooltip):
+    """folium's GeoJsonTooltip (a table of a feature's fields) with every value set as text, never as HTML.
+
+    folium's own joins the values into an HTML string, so a name from a file runs as markup.
+    """
+
+    _template = FoliumTemplate("""
+    {% macro script(this, kwargs) %}
+    {{ this._parent.get_name() }}.bindTooltip(function (layer) {
+        var fields = {{ this.fields | tojson }}, aliases = {{ this.aliases | tojson }};
+        var div = L.DomUtil.create('div'), table = L.DomUtil.create('table', '', div);
+        fields.forEach(function (field, i) {
+            var row = L.DomUtil.create('tr', '', table), value = layer.feature.properties[field];
+            L.DomUtil.create('th', '', row).textContent = aliases[i];
+            L.DomUtil.create('td', '', row).textContent = value === null || value === undefined ? '' : String(value);
+        });
+        return div;
+    }, {{ this.tooltip_options | tojavascript }});
+    {% endmacro %}
+    """)
+
+
 # One tooltip per marker, bound in the browser: unlike a layer-wide GeoJsonTooltip it still
-# works when marker clustering lifts the markers out of their GeoJSON layer.
-FEATURE_TOOLTIP = folium.utilities.JsCode(
-    "function (feature, layer) { layer.bindTooltip(feature.properties.tip); }")
+# works when marker clustering lifts the markers out of their GeoJSON layer. Its lines are text
+# (see tip()); only the tag of each line, one of three, is chosen by the data.
+FEATURE_TOOLTIP = folium.utilities.JsCode("""function (feature, layer) {
+    var tip = feature.properties.tip;
+    if (!tip) { return; }
+    var div = document.createElement('div');
+    div.style.fontSize = (Number(tip.px) || 13) + 'px';
+    tip.lines.forEach(function (line, i) {
+        if (i) { div.appendChild(document.createElement('br')); }
+        var el = document.createElement(line[0] === 'b' || line[0] === 'small' ? line[0] : 'span');
+        el.textContent = String(line[1]);
+        div.appendChild(el);
+    });
+    layer.bindTooltip(div);
+}""")
+
+
+def tip(title, *lines, small: str | None = None, px: int = 13) -> dict:
+    """A marker's tooltip as data: a bold title, plain lines and an optional small last line, all shown as text."""
+    out = [["b", str(title)]] + [["", str(line)] for line in lines]
+    return {"px": px, "lines": out + ([["small", str(small)]] if small is not None else [])}
 
 
 def point_features(lats, lons, tips, **props) -> dict:
-    """Points as one GeoJSON collection with a tooltip each.
+    """Points as one GeoJSON collection with a tooltip each (made by tip()).
 
     One GeoJSON layer renders far faster than a folium marker per point: folium
     compiles a Jinja template per element on every rerun (benchmarks/bench_pages).
@@ -224,12 +272,11 @@ def homes_layer(m: folium.Map, homes: pd.DataFrame, name: str = "Children's home
     features = []
     for h in homes.itertuples(index=False):
         grade = h.ofsted_grade or "Not yet inspected"
-        tip = (f'<div style="font-size:{size}px"><b>{escape(str(h.name))}</b><br>{escape(str(h.provider))}<br>'
-               f"{places_text(h.places)} · {escape(grade)}"
-               f"<br><small>Needs met: {escape(str(h.needs_met or 'not stated'))}</small></div>")
+        text = tip(h.name, h.provider, f"{places_text(h.places)} · {grade}",
+                   small=f"Needs met: {h.needs_met or 'not stated'}", px=size)
         features.append({"type": "Feature", "id": len(features),  # short style keys (see point_features)
                          "geometry": {"type": "Point", "coordinates": [float(h.lon), float(h.lat)]},
-                         "properties": {"kind": "home", "tip": tip,
+                         "properties": {"kind": "home", "tip": text,
                                         "_fill": GRADE_COLOURS.get(grade, NO_DATA),
                                         "_r": round(3 + 2.2 * float(np.sqrt(max(h.places, 0))), 2)}})
     if features:

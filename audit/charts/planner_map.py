@@ -33,8 +33,8 @@ def plan_map(plan: planner.Plan, viewer: Viewer = PUBLIC, focus: str | None = No
     existing = folium.FeatureGroup(name="Homes with places matching can use")
     free = plan.before.homes[plan.before.homes["available"] > 0]
     if len(free):
-        tips = [f'<div style="font-size:{font}px"><b>{escape(str(h.name))}</b><br>{int(h.available)} of {int(h.places)} '
-                "places free for the round's children</div>" for h in free.itertuples(index=False)]
+        tips = [maps.tip(h.name, f"{int(h.available)} of {int(h.places)} places free for the round's children", px=font)
+                for h in free.itertuples(index=False)]
         radii = (2.5 + 1.5 * np.sqrt(free["available"].to_numpy(float))).round(2)
         maps.GeoJson(maps.point_features(free["lat"], free["lon"], tips, _r=radii), control=False,
                        marker=folium.CircleMarker(radius=3, color="#222222", weight=1.2, fill=True,
@@ -52,8 +52,10 @@ def plan_map(plan: planner.Plan, viewer: Viewer = PUBLIC, focus: str | None = No
         label = ", ".join(str(n) for n in r["rank"])
         folium.Circle((first["lat"], first["lon"]), radius=plan.radius_km * 1000, color=colour, weight=2.5,
                       dash_array="8 6", fill=False, interactive=False).add_to(new)
-        tip = "<br>".join(f"<b>New home {x['rank']}: {x['town']}</b> ({x['district']}, {x['la']}) · {maps.places_text(x['places'])} · "
-                          f"brings within reach: {x['children']}" for _, x in r.iterrows())
+        # folium.Tooltip is HTML: every value in it is escaped (town names come from the gazetteer, but still).
+        tip = "<br>".join(f"<b>New home {escape(str(x['rank']))}: {escape(str(x['town']))}</b> "
+                          f"({escape(str(x['district']))}, {escape(str(x['la']))}) · {maps.places_text(x['places'])} · "
+                          f"brings within reach: {escape(str(x['children']))}" for _, x in r.iterrows())
         width = side + int(side * 0.45) * max(len(label) - 1, 0)
         icon = folium.DivIcon(html=(f'<div style="width:{width}px;height:{side}px;border-radius:{side // 2}px;'
                                     f'background:{colour};color:#fff;border:2px solid #222;font:700 '

@@ -9,16 +9,14 @@ All counts come in already suppressed; hidden values are grey.
 
 from __future__ import annotations
 
-from html import escape
-
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from audit.charts.colours import GAP, GRADE_COLOURS, NO_DATA, OKABE_ITO, SEQUENTIAL
-from audit.charts.maps import (FEATURE_TOOLTIP, GeoJson, Legend, OfflineMap, base_map, colour_for, focus_bounds, geojson,
-                        homes_layer, la_lines, point_features, with_bbox)
+from audit.charts.maps import (FEATURE_TOOLTIP, GeoJson, Legend, OfflineMap, TextTooltip, base_map, colour_for,
+                               focus_bounds, geojson, homes_layer, la_lines, point_features, tip, with_bbox)
 
 SHADES = {"children": "Children who need the service", "gap": "Gap score"}
 PROVIDER_COLOUR = OKABE_ITO[3]   # reddish purple: apart from the Ofsted-grade colours of homes
@@ -81,9 +79,9 @@ def district_layer(m: folium.Map, districts: gpd.GeoDataFrame, shade: str, large
         style_function=lambda f: {"fillColor": f["properties"]["_fill"], "color": "#444444", "weight": 1,
                                   "fillOpacity": 0.7},
         highlight_function=lambda f: {"weight": 3, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=["name", "la", "children", "gap", "access"],
-                                      aliases=["District", "LA", "Children", "Gap score", "Access per child"],
-                                      sticky=True, style=f"font-size:{16 if large else 13}px"),
+        tooltip=TextTooltip(fields=["name", "la", "children", "gap", "access"],
+                            aliases=["District", "LA", "Children", "Gap score", "Access per child"],
+                            sticky=True, style=f"font-size:{16 if large else 13}px"),
     ).add_to(m)
     return items
 
@@ -110,10 +108,11 @@ def towns_layer(m: folium.Map, towns: pd.DataFrame, large: bool = False) -> None
         name="Towns (gap score)",
         marker=folium.CircleMarker(radius=4, weight=1, color="#222222", fill=True, fill_opacity=0.95),
         style_function=lambda f: {"fillColor": f["properties"]["_fill"], "radius": f["properties"]["_r"]},
-        tooltip=folium.GeoJsonTooltip(fields=["name", "district", "children", "gap", "access", "nearest"],
-                                      aliases=["Town", "District", "Children", "Gap score", "Access per child",
-                                               "Nearest matching provision"],
-                                      style=f"font-size:{16 if large else 13}px"),
+        # "nearest" is a home's or provider's name from a file: TextTooltip shows it as text.
+        tooltip=TextTooltip(fields=["name", "district", "children", "gap", "access", "nearest"],
+                            aliases=["Town", "District", "Children", "Gap score", "Access per child",
+                                     "Nearest matching provision"],
+                            style=f"font-size:{16 if large else 13}px"),
     ).add_to(m)
 
 
@@ -126,9 +125,8 @@ def providers_layer(m: folium.Map, providers: pd.DataFrame, name: str, show: boo
     for p in located.itertuples(index=False):
         ages = "any age" if pd.isna(p.min_age) and pd.isna(p.max_age) else \
             f"ages {'' if pd.isna(p.min_age) else int(p.min_age)}–{'' if pd.isna(p.max_age) else int(p.max_age)}"
-        tips.append(f'<div style="font-size:{15 if large else 12}px"><b>{escape(str(p.name))}</b><br>'
-                    f"{p.type or 'short break'} · {int(p.capacity)} children a week · {ages}"
-                    f"<br><small>Needs supported: {escape(str(p.needs_supported or 'not stated'))}</small></div>")
+        tips.append(tip(p.name, f"{p.type or 'short break'} · {int(p.capacity)} children a week · {ages}",
+                        small=f"Needs supported: {p.needs_supported or 'not stated'}", px=15 if large else 12))
         sides.append(int(round(8 + 1.6 * float(np.sqrt(max(p.capacity, 0))))))
 
     def diamond(feature):
