@@ -1,0 +1,119 @@
+"""One page layout for the deck and the PDF, in inches on a 16:9 slide, so both carry the same pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+WIDTH, HEIGHT = 13.333, 7.5
+FONT = "Arial"
+TITLE_PT, TAKEAWAY_PT, NOTE_PT, CLOSING_PT = 26, 16, 9, 11
+
+
+@dataclass(frozen=True)
+class Box:
+    """An area of the page: left, top, width and height in inches."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+    @property
+    def xywh(self) -> tuple[float, float, float, float]:
+        """The four numbers, for APIs that take them in order."""
+        return self.x, self.y, self.w, self.h
+
+
+MARGIN = 0.45
+TITLE = Box(MARGIN, 0.25, WIDTH - 2 * MARGIN, 0.7)
+TAKEAWAY = Box(MARGIN, 0.95, WIDTH - 2 * MARGIN, 0.85)
+PICTURE = Box(MARGIN, 1.85, 7.0, 4.85)
+TABLE = Box(7.75, 1.85, WIDTH - 7.75 - MARGIN, 4.85)
+WIDE = Box(MARGIN, 1.85, WIDTH - 2 * MARGIN, 4.85)
+FOOTER = Box(MARGIN, 6.8, WIDTH - 2 * MARGIN, 0.6)
+NOTES_LEFT = Box(MARGIN, 1.2, 6.9, 5.9)
+NOTES_RIGHT = Box(7.6, 1.2, WIDTH - 7.6 - MARGIN, 5.9)
+
+
+def ROW_IN(size: float) -> float:
+    """Height of one table row for a font size: the text plus small margins."""
+    return size * 1.55 / 72 + 0.04
+
+
+def table_font(rows: int) -> float:
+    """The largest font (11 pt down to 8 pt) at which the table's rows fit the table area with room for a caption."""
+    for size in (11, 10, 9, 8):
+        if ROW_IN(size) * rows <= TABLE.h - 0.5:
+            return size
+    return 8
+
+
+def caption_box(rows: int) -> Box:
+    """Just under the table: the note that says what the table's terms mean."""
+    top = TABLE.y + ROW_IN(table_font(rows)) * rows + 0.08
+    return Box(TABLE.x, top, TABLE.w, max(FOOTER.y - top, 0.3))
+
+
+def numeric(text: str) -> bool:
+    """Whether a cell holds a figure (right-aligned so digits line up), hidden marks included."""
+    t = text.replace(",", "").replace("£", "").replace("%", "").strip()
+    if t in ("<5", "c", "–"):
+        return True
+    try:
+        float(t)
+        return True
+    except ValueError:
+        return False
+
+
+def column_widths(table, total: float, size: float) -> list[float]:
+    """Column widths that keep every figure and every header word on one line; text columns share what is left.
+
+    Figures are short and must never wrap; names (LAs, towns, cohorts) may wrap onto two lines.
+    """
+    char = size * 0.56 / 72  # the average width of a character of Arial or DejaVu Sans, in inches
+    pad = 0.14
+    natural, flexible = [], []
+    for j, head in enumerate(table.columns):
+        cells = [r[j] for r in table.rows]
+        longest = max((len(c) for c in cells), default=0)
+        word = max(len(w) for w in head.split()) * 1.15  # header words are bold, a little wider
+        natural.append(max(longest, word) * char + pad)
+        flexible.append(not all(numeric(c) for c in cells))
+    fixed = sum(w for w, f in zip(natural, flexible) if not f)
+    text = sum(w for w, f in zip(natural, flexible) if f)
+    if fixed + text <= total or text == 0:
+        scale = total / (fixed + text)
+        return [w * scale for w in natural]
+    room = max(total - fixed, 0.6 * sum(flexible))
+    widths = [w * room / text if f else w for w, f in zip(natural, flexible)]
+    return [w * total / sum(widths) for w in widths]
+
+
+def fit(size: tuple[int, int], box: Box) -> tuple[float, float]:
+    """Width and height in inches of a picture scaled to fit its box, keeping its shape."""
+    w, h = size
+    scale = min(box.w / w, box.h / h)
+    return w * scale, h * scale
+
+
+def footer(pack) -> str:
+    """What every view's footer adds: the pack's scope and round."""
+    return f"{pack.title}, round {pack.scope.round_label}."
+
+
+def cover_note(pack) -> str:
+    """The first slide's second paragraph: what protection the figures carry, and what was left out."""
+    note = ("Public view: every count of 1-4 children is shown as \"<5\" and numbers that totals could reveal as \"c\", "
+            "whoever made this pack.")
+    if pack.scope.sample:
+        note += " Synthetic sample data, not real children."
+    return note
+
+
+def method_notes(pack, notes: list[str]) -> list[str]:
+    """The method notes, plus one line for each view left out and why."""
+    out = list(notes)
+    for name, why in pack.skipped.items():
+        out.append(f"Not in this pack: {name.replace('_', ' ')} ({why}).")
+    return out
