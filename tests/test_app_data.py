@@ -11,7 +11,7 @@ from audit.paths import SAMPLE_DATA
 from tests.conftest import table_snapshot
 
 PAGE = "pages/data.py"
-VIEWS = ["Template", "Load a round", "Rounds loaded", "Provision and SSDA903", "Extracts (CSV)"]
+VIEWS = ["Template", "Load a round", "Rounds loaded", "Provision and SSDA903", "Extracts (CSV)", "Meeting pack"]
 LOAD, ROUNDS, PROVISION, EXTRACTS = VIEWS[1], VIEWS[2], VIEWS[3], VIEWS[4]
 
 
