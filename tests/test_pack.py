@@ -72,7 +72,7 @@ def test_the_deck_has_a_first_slide_one_slide_per_view_and_a_closing_slide(regio
     assert [s.shapes.title.text for s in shown[1:-1]] == [s.title for s in built.slides]
     closing = " ".join(sh.text_frame.text for sh in shown[-1].shapes if sh.has_text_frame)
     assert "Method notes and glossary" in closing and "Co-occurring needs:" in closing
-    assert "Not in this pack: scenarios" in closing
+    assert "Not in this pack: scenarios: no planning scenarios are saved" in closing
     assert "complex needs" not in " ".join(sh.text_frame.text for s in shown for sh in s.shapes if sh.has_text_frame)
 
 

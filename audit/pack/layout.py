@@ -115,5 +115,5 @@ def method_notes(pack, notes: list[str]) -> list[str]:
     """The method notes, plus one line for each view left out and why."""
     out = list(notes)
     for name, why in pack.skipped.items():
-        out.append(f"Not in this pack: {name.replace('_', ' ')} ({why}).")
+        out.append(f"Not in this pack: {name.replace('_', ' ')}: {why}.")
     return out

@@ -36,7 +36,7 @@ def _text(pdf: FPDF, box: layout.Box, text: str, size: float, bold: bool = False
     pdf.set_font(FAMILY, "B" if bold else "", size)
     pdf.set_text_color(*colour)
     pdf.set_xy(box.x, box.y)
-    pdf.multi_cell(box.w, size * 1.25 / 72, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(box.w, size * 1.25 / 72, text, align="L", new_x="LMARGIN", new_y="NEXT")
 
 
 def _table(pdf: FPDF, table, box: layout.Box) -> None:
@@ -92,7 +92,7 @@ def _paragraphs(pdf: FPDF, box: layout.Box, items: list[tuple[str, str]], size: 
     for lead, body in items:
         pdf.set_font(FAMILY, "", size)
         text = (f"**{lead}**" if lead else "") + body.replace("**", "")
-        pdf.multi_cell(box.w, size * 1.3 / 72, text, markdown=True, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(box.w, size * 1.3 / 72, text, markdown=True, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(0.06)
     pdf.set_left_margin(layout.MARGIN)
 

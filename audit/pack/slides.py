@@ -432,8 +432,9 @@ def scope(db: Database, round_label: str | None = None, la: str | None = None) -
         raise KeyError("no audit round is loaded; run `audit import needs FILE --round LABEL` first")
     r = overview.rounds(db)
     r = r[r["round_id"] == rid].iloc[0]
-    when = r["audit_date"] if pd.notna(r["audit_date"]) else r["imported_at"]
-    return Scope(db, Filters(round_id=rid, la=code), str(r["label"]), day(when),
+    # A round without an audit date is dated by its import, and says so.
+    when = day(r["audit_date"]) if pd.notna(r["audit_date"]) else f"{day(r['imported_at'])} (imported)"
+    return Scope(db, Filters(round_id=rid, la=code), str(r["label"]), when,
                  bool(r.get("is_sample", False)))
 
 
