@@ -177,6 +177,8 @@ def test_an_la_pack_is_the_public_view_and_its_name_says_la_round_and_date(sampl
     assert built.scope.viewer is PUBLIC and built.scope.filters.la == region.la_code("Norfolk")
     name = pack.file_name(built, ".pdf")
     assert name == f"needs-audit-pack_Norfolk_2024-sample_{built.built:%Y-%m-%d}.pdf"
+    overview_table = built.slides[0].table
+    assert [overview_table.rows[i][0] for i in overview_table.highlight] == ["Norfolk"]  # the chosen LA, in bold
     gaps = built.slides[1]
     # Norfolk's own viewer would see its small towns' children; the pack never does.
     own = extracts.EXTRACTS["gaps_residential"][1](sample_db, built.scope.filters,
@@ -242,3 +244,6 @@ def test_data_page_button_makes_the_pack_with_progress_and_offers_the_download(m
                                                          "Gaps in children's home places: Norfolk"]
     cells = [c for slide in shown for t in _tables(slide) for row in t[1:] for c in row]
     assert not [c for c in cells if COUNT.fullmatch(c) and 1 <= int(c.replace(",", "")) <= 4]
+    table = next(s for s in shown[1].shapes if s.has_table).table
+    bold = [row.cells[0].text for row in list(table.rows)[1:] if row.cells[0].text_frame.paragraphs[0].font.bold]
+    assert bold == ["Norfolk"]

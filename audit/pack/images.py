@@ -82,7 +82,7 @@ def _figure(bounds, width_in: float = 5.0):
     fig, ax = plt.subplots(figsize=(width_in, min(max(width_in * ratio, 3.0), 5.5)))
     ax.set_aspect(aspect)
     ax.set_axis_off()
-    pad_x, pad_y = (maxx - minx) * 0.03, (maxy - miny) * 0.03
+    pad_x, pad_y = (maxx - minx) * 0.07, (maxy - miny) * 0.07
     ax.set_xlim(minx - pad_x, maxx + pad_x)
     ax.set_ylim(miny - pad_y, maxy + pad_y)
     return fig, ax
@@ -118,6 +118,16 @@ def _la_labels(ax, las, focus: str | None, size: float = 8) -> None:
                     path_effects=[pe.withStroke(linewidth=2.5, foreground="white")])
 
 
+def _hatch_hidden(ax, shapes, fills: list[str]) -> None:
+    """Hatch the grey areas (hidden or none) so they stay apart from the palest shade when printed in greyscale."""
+    hidden = shapes[[f == NO_DATA for f in fills]]
+    if len(hidden):
+        hidden.plot(ax=ax, facecolor="none", edgecolor="#666666", hatch="////", linewidth=0)
+
+
+HIDDEN_PATCH = {"facecolor": NO_DATA, "hatch": "////", "edgecolor": "#666666"}
+
+
 def _homes(ax, homes: pd.DataFrame) -> list:
     """Homes sized by places, coloured and shaped by Ofsted grade; returns legend handles."""
     from matplotlib.lines import Line2D
@@ -150,9 +160,10 @@ def overview_map(shapes, homes: pd.DataFrame, focus: str | None, alt: str) -> Pi
     fills = [colour_for(v, edges) for v in shapes["children_value"]]
     fig, ax = _figure(_bounds(shapes, focus))
     shapes.plot(ax=ax, color=fills, edgecolor="#333333", linewidth=0.8)
+    _hatch_hidden(ax, shapes, fills)
     handles = [Patch(facecolor=colour_for((lo + hi) / 2 if hi > lo else lo, edges), edgecolor="#333333",
                      label=f"{lo:,.0f}–{hi:,.0f} children") for lo, hi in zip(edges[:-1], edges[1:])]
-    handles.append(Patch(facecolor=NO_DATA, edgecolor="#333333", label="fewer than 5 or none"))
+    handles.append(Patch(**HIDDEN_PATCH, label="fewer than 5 or none"))
     if focus is not None:
         homes = homes[homes["la_code"] == focus]
     handles += _homes(ax, homes)
@@ -174,8 +185,10 @@ def gap_map(layers, service: str, focus: str | None, alt: str) -> Picture:
     fills = [NO_DATA if c == 0 else f for f, c in zip(fills, d["children_value"])]
     fig, ax = _figure(_bounds(layers.las, focus))
     d.plot(ax=ax, color=fills, edgecolor="#777777", linewidth=0.3)
+    _hatch_hidden(ax, d, fills)
     layers.las.boundary.plot(ax=ax, color="#222222", linewidth=1.1)
-    handles = [Patch(facecolor=c, edgecolor="#777777", label=f"gap {t}" if t[0].isdigit() else t) for c, t in items]
+    handles = [Patch(**HIDDEN_PATCH, label=t) if c == NO_DATA else
+               Patch(facecolor=c, edgecolor="#777777", label=f"gap {t}" if t[0].isdigit() else t) for c, t in items]
     towns = layers.towns.dropna(subset=["lat", "lon"])
     gaps = pd.to_numeric(towns["gap_value"], errors="coerce")
     big = towns[gaps >= 1]

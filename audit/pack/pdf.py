@@ -56,10 +56,11 @@ def _table(pdf: FPDF, table, box: layout.Box) -> None:
                    cell_fill_mode="ROWS",
                    headings_style=FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=HEADER_FILL),
                    padding=(0.02, 0.05)) as grid:
-        for values in [table.columns, *table.rows]:
+        for i, values in enumerate([table.columns, *table.rows]):
             row = grid.row()
+            bold = FontFace(emphasis="BOLD") if (i - 1) in table.highlight else None
             for v in values:
-                row.cell(v)
+                row.cell(v, style=bold)
     pdf.set_left_margin(layout.MARGIN)
 
 

@@ -78,7 +78,7 @@ def _table(slide, table, box: layout.Box) -> None:
             c.text = value
             para = c.text_frame.paragraphs[0]
             para.font.size, para.font.name = Pt(size), layout.FONT
-            para.font.bold = i == 0
+            para.font.bold = i == 0 or (i - 1) in table.highlight
             para.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF) if i == 0 else INK
             para.alignment = PP_ALIGN.RIGHT if (i > 0 and layout.numeric(value)) else PP_ALIGN.LEFT
             c.fill.solid()

@@ -37,6 +37,7 @@ class Table:
     columns: list[str]
     rows: list[list[str]]
     extract: str
+    highlight: tuple[int, ...] = ()  # rows in bold: the chosen LA's, in a table of every LA
 
 
 @dataclass(frozen=True)
@@ -130,12 +131,16 @@ def cell(value: object, money: bool = False) -> str:
 
 
 def table_from(df: pd.DataFrame, extract: str, columns: dict[str, str], money: tuple[str, ...] = (),
-               rows: int | None = None) -> Table:
-    """A slide table from an extract's frame: chosen columns under the pack's headings, cells formatted by cell()."""
+               rows: int | None = None, highlight: str | None = None) -> Table:
+    """A slide table from an extract's frame: chosen columns under the pack's headings, cells formatted by cell().
+
+    highlight names the LA whose row is set in bold (its first cell), as the pages highlight the chosen LA.
+    """
     shown = df[list(columns)].head(rows) if rows else df[list(columns)]
     body = [[cell(v, money=c in money and not isinstance(v, str)) for c, v in zip(columns, r)]
             for r in shown.itertuples(index=False)]
-    return Table(list(columns.values()), body, extract)
+    bold = tuple(i for i, r in enumerate(body) if highlight is not None and r[0] == highlight)
+    return Table(list(columns.values()), body, extract, bold)
 
 
 def said(value: object, unit: str = "") -> str:
@@ -195,7 +200,7 @@ def overview_slide(scope: Scope) -> Slide:
                                                       "% with 4+ needs": "4+ needs (%)",
                                                       "% over 20 miles": "Over 20 mi (%)",
                                                       "Avg weekly cost (£)": "Weekly cost"},
-                            money=("Avg weekly cost (£)",)),
+                            money=("Avg weekly cost (£)",), highlight=scope.where if f.la else None),
                  _source(scope, f"needs audit round {scope.round_label}; children's homes register"),
                  "Homes are Ofsted registrations: public figures, not counts of children.")
 
@@ -354,7 +359,8 @@ def distance_slide(scope: Scope) -> Slide:
                  table_from(table, "distance_by_la", {"LA": "LA", "Children": "Children", "Median km": "Median km",
                                                       "% over 20 miles": "Over 20 mi (%)",
                                                       "% outside own LA": "% outside own LA",
-                                                      "% outside the region": "% outside region"}),
+                                                      "% outside the region": "% outside region"},
+                            highlight=scope.where if scope.filters.la else "Whole region"),
                  _source(scope, f"needs audit round {scope.round_label} (home and placement postcodes)"),
                  "Straight-line distance from the home postcode sector to the placement; 20 miles is the DfE's "
                  "measure of a distant placement.")
