@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from audit.charts.colours import GAP, GRADE_COLOURS, NO_DATA, OKABE_ITO, SEQUENTIAL
+from audit.charts.colours import GAP, GRADE_COLOURS, NO_DATA, OKABE_ITO
 
 CHART_WIDTH = 900   # px, the chart's own width before the 2x scale: type stays readable on a slide
 MAP_DPI = 200
@@ -211,4 +211,3 @@ def gap_map(layers, service: str, focus: str | None, alt: str) -> Picture:
     return Picture(_png(fig), alt)
 
 
-__all__ = ["Picture", "chart_png", "overview_map", "gap_map", "SEQUENTIAL"]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 WIDTH, HEIGHT = 13.333, 7.5
 FONT = "Arial"
-TITLE_PT, TAKEAWAY_PT, NOTE_PT, CLOSING_PT = 26, 16, 9, 11
+TITLE_PT, TAKEAWAY_PT, NOTE_PT, CLOSING_PT = 26, 15, 9, 11
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,9 @@ class Box:
 MARGIN = 0.45
 TITLE = Box(MARGIN, 0.25, WIDTH - 2 * MARGIN, 0.7)
 TAKEAWAY = Box(MARGIN, 0.95, WIDTH - 2 * MARGIN, 0.85)
-PICTURE = Box(MARGIN, 1.85, 7.0, 4.85)
-TABLE = Box(7.75, 1.85, WIDTH - 7.75 - MARGIN, 4.85)
-WIDE = Box(MARGIN, 1.85, WIDTH - 2 * MARGIN, 4.85)
+PICTURE = Box(MARGIN, 1.95, 7.0, 4.75)
+TABLE = Box(7.75, 1.95, WIDTH - 7.75 - MARGIN, 4.75)
+WIDE = Box(MARGIN, 1.95, WIDTH - 2 * MARGIN, 4.75)
 FOOTER = Box(MARGIN, 6.8, WIDTH - 2 * MARGIN, 0.6)
 NOTES_LEFT = Box(MARGIN, 1.2, 6.9, 5.9)
 NOTES_RIGHT = Box(7.6, 1.2, WIDTH - 7.6 - MARGIN, 5.9)
@@ -48,9 +48,33 @@ def table_font(rows: int) -> float:
     return 8
 
 
-def caption_box(rows: int) -> Box:
+def _lines(text: str, width: float, size: float, bold: bool = False) -> int:
+    """Lines a cell's text takes at a column width, wrapping at spaces (an estimate from the mean character width)."""
+    room = max(int((width - 0.12) / (size * (0.62 if bold else 0.56) / 72)), 1)
+    lines, used = 1, 0
+    for word in text.split():
+        need = len(word) + (1 if used else 0)
+        if used and used + need > room:
+            lines, used = lines + 1, len(word)
+        else:
+            used += need
+    return lines
+
+
+def table_height(table, size: float, total: float) -> float:
+    """The table's height in inches with wrapped cells: each row as tall as its longest cell needs."""
+    widths = column_widths(table, total, size)
+    line = size * 1.2 / 72
+    height = 0.0
+    for i, row in enumerate([table.columns, *table.rows]):
+        n = max(_lines(t, w, size, bold=i == 0) for t, w in zip(row, widths))
+        height += max(ROW_IN(size), n * line + 0.06)
+    return height
+
+
+def caption_box(table, size: float) -> Box:
     """Just under the table: the note that says what the table's terms mean."""
-    top = TABLE.y + ROW_IN(table_font(rows)) * rows + 0.08
+    top = TABLE.y + table_height(table, size, TABLE.w) + 0.1
     return Box(TABLE.x, top, TABLE.w, max(FOOTER.y - top, 0.3))
 
 

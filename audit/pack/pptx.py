@@ -85,24 +85,30 @@ def _table(slide, table, box: layout.Box) -> None:
             c.fill.fore_color.rgb = HEADER_FILL if i == 0 else (STRIPE if i % 2 == 0 else RGBColor(0xFF, 0xFF, 0xFF))
 
 
+def _title(slide, text: str, box: layout.Box = layout.TITLE, size: float = layout.TITLE_PT) -> None:
+    """The slide's title placeholder (what screen readers and the outline read), placed and styled as the house does."""
+    from pptx.enum.text import PP_ALIGN
+
+    title = slide.shapes.title
+    title.left, title.top, title.width, title.height = (Inches(v) for v in box.xywh)
+    title.text = text
+    para = title.text_frame.paragraphs[0]
+    para.font.size, para.font.bold, para.font.name, para.font.color.rgb = Pt(size), True, layout.FONT, INK
+    para.alignment = PP_ALIGN.LEFT
+
+
 def _view(prs, s: Slide, footer: str) -> None:
     """One view: title, takeaway, picture on the left, key table on the right, source along the bottom."""
     slide = prs.slides.add_slide(prs.slide_layouts[5])  # "Title Only": the title is a real title placeholder
-    title = slide.shapes.title
-    title.left, title.top, title.width, title.height = (Inches(v) for v in layout.TITLE.xywh)
-    title.text = s.title
-    para = title.text_frame.paragraphs[0]
-    para.font.size, para.font.bold, para.font.name, para.font.color.rgb = Pt(layout.TITLE_PT), True, layout.FONT, INK
-    from pptx.enum.text import PP_ALIGN
-
-    para.alignment = PP_ALIGN.LEFT
+    _title(slide, s.title)
     _text(slide, layout.TAKEAWAY, s.takeaway, layout.TAKEAWAY_PT)
     if s.picture is not None:
         _picture(slide, s.picture, layout.PICTURE if s.table is not None else layout.WIDE)
     if s.table is not None:
         _table(slide, s.table, layout.TABLE)
         if s.caption:
-            _text(slide, layout.caption_box(len(s.table.rows) + 1), s.caption, layout.NOTE_PT, colour=MUTED)
+            size = layout.table_font(len(s.table.rows) + 1)
+            _text(slide, layout.caption_box(s.table, size), s.caption, layout.NOTE_PT, colour=MUTED)
     _text(slide, layout.FOOTER, s.source + " " + footer, layout.NOTE_PT, colour=MUTED)
 
 
@@ -112,21 +118,16 @@ def write(pack: Pack, path: str | Path | None = None) -> bytes:
     prs.slide_width, prs.slide_height = Inches(layout.WIDTH), Inches(layout.HEIGHT)
     prs.core_properties.title = f"{pack.title}: {pack.subtitle}"
     prs.core_properties.language = "en-GB"
-    first = prs.slides.add_slide(prs.slide_layouts[0])
-    first.shapes.title.text = pack.title
-    first.placeholders[1].text = pack.subtitle + "\n" + layout.cover_note(pack)
-    for ph, size in ((first.shapes.title, 40), (first.placeholders[1], 18)):
-        ph.left, ph.width = Inches(0.8), Inches(layout.WIDTH - 1.6)
-        for p in ph.text_frame.paragraphs:
-            p.font.size, p.font.name = Pt(size), layout.FONT
+    # "Title Only", placed by hand: the template's title slide is laid out for 4:3.
+    first = prs.slides.add_slide(prs.slide_layouts[5])
+    _title(first, pack.title, layout.Box(0.8, 2.3, layout.WIDTH - 1.6, 1.1), 40)
+    _text(first, layout.Box(0.8, 3.5, layout.WIDTH - 1.6, 0.6), pack.subtitle, 18)
+    _text(first, layout.Box(0.8, 4.2, layout.WIDTH - 1.6, 1.0), layout.cover_note(pack), 14, colour=MUTED)
     footer = layout.footer(pack)
     for s in pack.slides:
         _view(prs, s, footer)
     closing = prs.slides.add_slide(prs.slide_layouts[5])
-    closing.shapes.title.text = "Method notes and glossary"
-    closing.shapes.title.left, closing.shapes.title.top, closing.shapes.title.width, closing.shapes.title.height = \
-        (Inches(v) for v in layout.TITLE.xywh)
-    closing.shapes.title.text_frame.paragraphs[0].font.size = Pt(layout.TITLE_PT)
+    _title(closing, "Method notes and glossary")
     _bullets(closing, layout.NOTES_LEFT, [("", n) for n in layout.method_notes(pack, METHOD_NOTES)], layout.CLOSING_PT)
     _bullets(closing, layout.NOTES_RIGHT, [(f"{k}: ", v) for k, v in GLOSSARY.items()], layout.CLOSING_PT)
     buf = io.BytesIO()
