@@ -40,10 +40,10 @@ def ROW_IN(size: float) -> float:
     return size * 1.55 / 72 + 0.04
 
 
-def table_font(rows: int) -> float:
-    """The largest font (11 pt down to 8 pt) at which the table's rows fit the table area with room for a caption."""
+def table_font(table) -> float:
+    """The largest font (11 pt down to 8 pt) at which the table, wrapped cells and all, leaves room for its note."""
     for size in (11, 10, 9, 8):
-        if ROW_IN(size) * rows <= TABLE.h - 0.5:
+        if table_height(table, size, TABLE.w) <= TABLE.h - 0.55:
             return size
     return 8
 
@@ -68,14 +68,14 @@ def table_height(table, size: float, total: float) -> float:
     height = 0.0
     for i, row in enumerate([table.columns, *table.rows]):
         n = max(_lines(t, w, size, bold=i == 0) for t, w in zip(row, widths))
-        height += max(ROW_IN(size), n * line + 0.06)
+        height += max(ROW_IN(size), n * line + 0.05)
     return height
 
 
-def caption_box(table, size: float) -> Box:
-    """Just under the table: the note that says what the table's terms mean."""
-    top = TABLE.y + table_height(table, size, TABLE.w) + 0.1
-    return Box(TABLE.x, top, TABLE.w, max(FOOTER.y - top, 0.3))
+def caption_box(table) -> Box:
+    """Just under the table (never into the footer): the note that says what the table's terms mean."""
+    top = min(TABLE.y + table_height(table, table_font(table), TABLE.w) + 0.1, FOOTER.y - 0.45)
+    return Box(TABLE.x, top, TABLE.w, FOOTER.y - top)
 
 
 def numeric(text: str) -> bool:
@@ -90,27 +90,33 @@ def numeric(text: str) -> bool:
         return False
 
 
-def column_widths(table, total: float, size: float) -> list[float]:
-    """Column widths that keep every figure and every header word on one line; text columns share what is left.
+def column_widths(table, total: float, size: float, measure=None) -> list[float]:
+    """Column widths that keep every figure and every word on one line; text columns share what is left.
 
-    Figures are short and must never wrap; names (LAs, towns, cohorts) may wrap onto two lines.
+    Figures are short and must never wrap; names (LAs, towns, cohorts) may wrap between words, never
+    inside one. measure(text, bold) gives a text's width in inches (the PDF measures its real font);
+    without it, widths are estimated from the mean character width of Arial.
     """
-    char = size * 0.56 / 72  # the average width of a character of Arial or DejaVu Sans, in inches
     pad = 0.14
-    natural, flexible = [], []
+    if measure is None:
+        def measure(text: str, bold: bool = False) -> float:
+            return len(text) * size * (0.62 if bold else 0.56) / 72
+
+    natural, floor, flexible = [], [], []
     for j, head in enumerate(table.columns):
         cells = [r[j] for r in table.rows]
-        longest = max((len(c) for c in cells), default=0)
-        word = max(len(w) for w in head.split()) * 1.15  # header words are bold, a little wider
-        natural.append(max(longest, word) * char + pad)
+        words = [w for c in cells for w in c.split()]
+        head_word = max(measure(w, True) for w in head.split())
+        natural.append(max([measure(c) for c in cells] + [head_word]) + pad)
+        floor.append(max([measure(w) for w in words] + [head_word]) + pad)
         flexible.append(not all(numeric(c) for c in cells))
-    fixed = sum(w for w, f in zip(natural, flexible) if not f)
-    text = sum(w for w, f in zip(natural, flexible) if f)
-    if fixed + text <= total or text == 0:
-        scale = total / (fixed + text)
-        return [w * scale for w in natural]
-    room = max(total - fixed, 0.6 * sum(flexible))
-    widths = [w * room / text if f else w for w, f in zip(natural, flexible)]
+    if sum(natural) <= total:
+        return [w * total / sum(natural) for w in natural]
+    # Too wide: text columns give up width, down to their longest word, in proportion to what they can spare.
+    spare = [n - f if flex else 0.0 for n, f, flex in zip(natural, floor, flexible)]
+    excess = sum(natural) - total
+    cut = min(excess, sum(spare))
+    widths = [n - (cut * sp / sum(spare) if sum(spare) else 0.0) for n, sp in zip(natural, spare)]
     return [w * total / sum(widths) for w in widths]
 
 

@@ -42,13 +42,19 @@ def _text(pdf: FPDF, box: layout.Box, text: str, size: float, bold: bool = False
 def _table(pdf: FPDF, table, box: layout.Box) -> None:
     """The key table: header row in the house blue, striped rows, numbers right-aligned, as in the deck."""
     rows = len(table.rows) + 1
-    size = layout.table_font(rows)
+    size = layout.table_font(table)
     # The PDF font is a little wider than Arial: one point smaller keeps the same rows on the page.
     pdf.set_font(FAMILY, "", size - 1)
     pdf.set_text_color(*INK)
     pdf.set_left_margin(box.x)
     pdf.set_xy(box.x, box.y)
-    widths = layout.column_widths(table, box.w, size - 1)
+    def measure(text: str, bold: bool = False) -> float:
+        """The text's width in the PDF's own font, in inches."""
+        pdf.set_font(FAMILY, "B" if bold else "", size - 1)
+        return pdf.get_string_width(text)
+
+    widths = layout.column_widths(table, box.w, size - 1, measure)
+    pdf.set_font(FAMILY, "", size - 1)
     align = ["RIGHT" if table.rows and all(layout.numeric(r[j]) for r in table.rows) else "LEFT"
              for j in range(len(table.columns))]
     with pdf.table(width=box.w, col_widths=widths, align="LEFT", text_align=align, line_height=layout.ROW_IN(size) * 0.7,

@@ -61,7 +61,7 @@ def _table(slide, table, box: layout.Box) -> None:
     from pptx.enum.text import PP_ALIGN
 
     rows, cols = len(table.rows) + 1, len(table.columns)
-    size = layout.table_font(rows)
+    size = layout.table_font(table)
     height = layout.ROW_IN(size) * rows
     shape = slide.shapes.add_table(rows, cols, Inches(box.x), Inches(box.y), Inches(box.w), Inches(height))
     grid = shape.table
@@ -107,8 +107,7 @@ def _view(prs, s: Slide, footer: str) -> None:
     if s.table is not None:
         _table(slide, s.table, layout.TABLE)
         if s.caption:
-            size = layout.table_font(len(s.table.rows) + 1)
-            _text(slide, layout.caption_box(s.table, size), s.caption, layout.NOTE_PT, colour=MUTED)
+            _text(slide, layout.caption_box(s.table), s.caption, layout.NOTE_PT, colour=MUTED)
     _text(slide, layout.FOOTER, s.source + " " + footer, layout.NOTE_PT, colour=MUTED)
 
 
