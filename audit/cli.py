@@ -267,6 +267,24 @@ def cmd_rounds(db: Database, args) -> int:
     return 0
 
 
+def cmd_pack(db: Database, args) -> int:
+    """Write the meeting pack (PowerPoint or PDF): the chosen views, always the public (suppressed) figures."""
+    from audit import pack
+    from audit.pack import slides
+
+    if not db.exists():
+        return _fail([f"{db.path}: no database; run `audit sample` or `audit import needs` first"])
+    views = [v.strip() for v in args.views.split(",") if v.strip()] if args.views else None
+    try:
+        path, built = pack.make(db, args.out, round_label=args.round, la=args.la, views=views, progress=_progress)
+    except (KeyError, ValueError) as exc:
+        return _fail([str(exc.args[0])])
+    for name, why in built.skipped.items():
+        print(f"left out {name}: {why}", file=sys.stderr)
+    print(f"{len(built.slides) + 2} slides ({', '.join(s.key for s in built.slides)}); wrote {path}")
+    return 0
+
+
 def cmd_template(db: Database, args) -> int:
     """Write the needs-profile template (XLSX or CSV, by the file's extension)."""
     from audit.intake import template
@@ -350,6 +368,13 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--delete", metavar="LABEL", help="delete this round and everything derived from it")
     r.add_argument("--yes", action="store_true", help="confirm --delete")
     r.set_defaults(func=cmd_rounds)
+    pk = command("pack", help="write the meeting pack as slides (.pptx) or PDF (.pdf), suppressed for circulation")
+    pk.add_argument("--out", required=True, help="pack.pptx or pack.pdf (a folder: the standard file name, .pptx)")
+    pk.add_argument("--round", help="audit round label (default: the newest)")
+    pk.add_argument("--la", help="one LA's pack (default: the whole region)")
+    pk.add_argument("--views", help="comma-separated views, in order (default: overview,needs,cohorts,"
+                    "gaps_short_breaks,gaps_residential,distance,scenarios,forecast)")
+    pk.set_defaults(func=cmd_pack)
     t = command("template", help="write the needs-profile template")
     t.add_argument("--out", required=True, help="template.xlsx or template.csv")
     t.set_defaults(func=cmd_template)

@@ -340,8 +340,49 @@ def extracts_view() -> None:
                               key=f"dl_extract_{name}", icon=":material/download:")
 
 
+# -- Meeting pack (issue 16) ------------------------------------------------------
+
+def pack_view() -> None:
+    """The meeting pack for the sidebar's round and LA: slides or PDF, built with progress, then downloaded."""
+    from audit import pack
+    from audit.pack import slides
+
+    st.caption("The views a network meeting looks at, one to a slide: title, a one-sentence takeaway from the figures, "
+               "the chart or map, its key table and the source. Always the public view (counts of 1-4 shown as "
+               "\"<5\"), whoever makes it, so it can be circulated. Follows the sidebar's round and LA.")
+    rounds = db.q("rounds") if db.exists() else pd.DataFrame(columns=["round_id", "label"])
+    labels = dict(zip(rounds["round_id"], rounds["label"]))
+    if ctx.filters.round_id not in labels:
+        st.info("No audit round is loaded yet.")
+        return
+    chosen = st.multiselect("Views", list(slides.VIEWS), default=list(slides.DEFAULT_VIEWS), key="pack_views",
+                            format_func=lambda v: slides.VIEWS[v][0])
+    kind = st.radio("Format", [".pptx", ".pdf"], horizontal=True, key="pack_format",
+                    format_func={".pptx": "PowerPoint (.pptx)", ".pdf": "PDF"}.get)
+    la = region.la_name(ctx.filters.la) if ctx.filters.la else None
+    if st.button("Make the meeting pack", type="primary", icon=":material/slideshow:", key="pack_go",
+                 disabled=not chosen):
+        with st.status("Making the meeting pack…", expanded=True) as status:
+            bar = st.progress(0.0)
+            built = slides.build(db, labels[ctx.filters.round_id], la, chosen,
+                                 lambda f, t: bar.progress(min(max(float(f), 0.0), 1.0), text=t))
+            bar.progress(0.95, text=f"Writing the {'PowerPoint' if kind == '.pptx' else 'PDF'}…")
+            st.session_state["pack_file"] = (pack.file_name(built, kind), pack.render(built, kind),
+                                             len(built.slides) + 2, dict(built.skipped))
+            status.update(label="Meeting pack ready", state="complete", expanded=False)
+    if made := st.session_state.get("pack_file"):
+        name, data, n, skipped = made
+        st.download_button(f"Download {name} ({n} slides)", data, file_name=name, key="pack_download",
+                           icon=":material/download:",
+                           mime="application/pdf" if name.endswith(".pdf") else
+                           "application/vnd.openxmlformats-officedocument.presentationml.presentation")
+        for view_name, why in skipped.items():
+            st.caption(f"Left out: {slides.VIEWS[view_name][0]} ({why}).")
+
+
 VIEWS = {"Template": template_view, "Load a round": round_view, "Rounds loaded": rounds_view,
          "Provision and SSDA903": provision_view, "Extracts (CSV)": extracts_view}
+VIEWS["Meeting pack"] = pack_view
 # A link to a provision tab (?tab=903) opens the view that holds it; preset once, for the same reason as data_tab.
 if "view" not in st.session_state and "view" not in st.query_params and st.query_params.get("tab"):
     st.session_state["view"] = "Provision and SSDA903"

@@ -12,7 +12,7 @@ from tests.apptest_support import shown_text
 from tests.conftest import table_snapshot
 
 PAGE = "pages/data.py"
-VIEWS = ["Template", "Load a round", "Rounds loaded", "Provision and SSDA903", "Extracts (CSV)"]
+VIEWS = ["Template", "Load a round", "Rounds loaded", "Provision and SSDA903", "Extracts (CSV)", "Meeting pack"]
 LOAD, ROUNDS, PROVISION, EXTRACTS = VIEWS[1], VIEWS[2], VIEWS[3], VIEWS[4]
 
 
