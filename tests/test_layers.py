@@ -13,9 +13,10 @@ CORE = {"db", "sql", "filters", "suppress", "taxonomy", "placements", "paths", "
 FORBIDDEN = {
     "geography": {"intake", "analysis", "charts", "sample", "extracts", "cli", "db", "filters", "suppress"},
     "intake": {"analysis", "charts", "sample", "extracts", "cli"},
-    "analysis": {"charts", "intake", "sample", "extracts", "cli"},
-    "charts": {"intake", "sample", "extracts", "cli"},
+    "analysis": {"charts", "intake", "sample", "extracts", "cli", "pack"},
+    "charts": {"intake", "sample", "extracts", "cli", "pack"},
     "sample": {"charts", "extracts", "cli"},
+    "pack": {"intake", "sample", "cli"},
     "core": {"intake", "analysis", "charts", "sample", "extracts", "cli"},
 }
 
@@ -54,6 +55,6 @@ def test_each_module_imports_only_what_its_layer_allows(path):
 
 
 def test_every_folder_says_what_lives_there_and_what_it_may_import():
-    for pkg in ("intake", "analysis", "charts", "geography", "sample"):
+    for pkg in ("intake", "analysis", "charts", "geography", "sample", "pack"):
         doc = ast.get_docstring(ast.parse((AUDIT / pkg / "__init__.py").read_text(encoding="utf-8")))
         assert doc and "May import" in doc, pkg
