@@ -11,8 +11,9 @@ from pages.map_component import folium_map
 
 ctx = ui.context()
 PARAMS = {"homes": "plan_homes", "places": "plan_places", "for": "plan_for", "miles": "plan_miles",
-          "vacant": "plan_vacant"}
-DEFAULTS = {"plan_homes": 3, "plan_places": 4, "plan_for": planner.ALL, "plan_miles": 20, "plan_vacant": False}
+          "vacant": "plan_vacant", "free": "plan_free"}
+DEFAULTS = {"plan_homes": 3, "plan_places": 4, "plan_for": planner.ALL, "plan_miles": 20, "plan_vacant": False,
+            "plan_free": False}
 MILES = (5, 60)
 
 
@@ -33,6 +34,7 @@ def _from_url(options: dict[str, str]) -> None:
     st.session_state["plan_places"] = _int(qp.get("places"), DEFAULTS["plan_places"], 1, planner.MAX_PLACES)
     st.session_state["plan_miles"] = _int(qp.get("miles"), DEFAULTS["plan_miles"], *MILES)
     st.session_state["plan_vacant"] = qp.get("vacant") in ("1", "true", "yes")
+    st.session_state["plan_free"] = qp.get("free") in ("1", "true", "yes")
     target = planner.resolve_target(qp.get("for"), options)
     if target is None:
         st.session_state["plan_notes"] = [f"'{qp.get('for')}' is not a cohort or need category of this round: "
@@ -61,11 +63,16 @@ c1.caption(f"{miles} miles ≈ {miles * matching.MILE_KM:.1f} km")
 vacant = c2.toggle("Count only empty places", key="plan_vacant",
                    help="Off: the places this round's own children hold count as available, since they are the "
                         "children being matched. On: only places nobody occupies today.")
+free = c2.toggle("Scenario: if every place were free", key="plan_free",
+                 help="Off (the default): start from today's placements; children settled within reach in a home "
+                      "that meets their needs stay. On: re-place every child from scratch, settled or not.")
+mode = "free" if free else "today"
 radius_km = miles * matching.MILE_KM
 
-result = ui.cached(matching.matching, ctx.filters.round_id, radius_km, vacant)
+result = ui.cached(matching.matching, ctx.filters.round_id, radius_km, vacant, "auto", mode)
 # A shared screen shows the headline columns only, in large type; the full table is one click away.
-BRIEF = ("Could: only further", "Could: nowhere", "Placed: further", "Placed: no place left") if ctx.meeting else ()
+BRIEF = ("Could: only further", "Could: nowhere", "Placed: further", "Placed: no place left", "Stays beyond reach",
+         "Stays, needs not met", "Settled, moved") if ctx.meeting else ()
 VIEWS = ["Matching", "Needs in the way", "By cohort", "Planning new homes"]
 
 
@@ -75,12 +82,15 @@ def matching_view() -> None:
     st.caption(f"**Each child alone:** is there a home that meets all their needs and has a place: within {miles} miles, "
                "only further away, or none?")
     ui.kpi_tiles(dict(tiles[:4]), per_row=4)
-    free = int(result.homes["available"].sum())
-    st.caption(f"**Places shared out:** the region's {len(result.homes):,} homes have {free:,} places this round's "
+    places = int(result.homes["available"].sum())
+    start = (f"**From today's placements:** children settled within {miles} miles in a home that meets their needs "
+             "stay; the others are to bring closer." if mode == "today" else
+             "**Scenario, if every place were free:** every child placed again from scratch, settled or not.")
+    st.caption(f"{start} The region's {len(result.homes):,} homes have {places:,} places this round's "
                "children could use; where would each child go? "
                + ("(Best possible sharing-out.)" if result.method == "optimal" else
                   "(Greedy sharing-out: too many children for the exact method.)"))
-    ui.kpi_tiles(dict(tiles[4:]), per_row=4)
+    ui.kpi_tiles(dict(tiles[4:]), per_row=3)
     if box := ui.expander("How matching works", "plan_matching_method_open"):
         with box:
             st.markdown(matching.method_text(result))
@@ -109,6 +119,11 @@ def cohort_view() -> None:
     if cohorts is None:
         st.caption("Cohorts appear here once they have been fitted for this audit round (Cohorts page).")
     else:
+        st.caption(f"*% beyond, matched*: of the children whose distance today is known, those beyond {miles} miles "
+                   "today and still beyond after matching; settled children stay, so it is never above today's."
+                   if mode == "today" else
+                   "Scenario, if every place were free: settled children can be placed further away to bring others "
+                   "closer, so a cohort's share beyond reach can rise above today's.")
         ui.table(cohorts, "matching_by_cohort",
                  hide=("la_code", *BRIEF) + ((f"Could: within {miles} mi",) if ctx.meeting else ()))
 
@@ -125,7 +140,7 @@ def planning_view() -> None:
     homes = p1.number_input("New homes", 1, planner.MAX_HOMES, key="plan_homes")
     places = p2.number_input("Places in each", 1, planner.MAX_PLACES, key="plan_places")
     target = p3.selectbox("Planned for", list(options), format_func=options.get, key="plan_for")
-    plan_args = (ctx.filters.round_id, int(homes), int(places), target, radius_km, ctx.filters.la, vacant)
+    plan_args = (ctx.filters.round_id, int(homes), int(places), target, radius_km, ctx.filters.la, vacant, "auto", mode)
     plan = ui.cached(planner.make_plan, *plan_args)
     ui.kpi_tiles(planner.tiles(plan, ctx.viewer), per_row=4)
     if plan.stopped_early:

@@ -87,9 +87,10 @@ def test_default_view_is_matching_and_a_link_opens_another_view(app):
     assert at.session_state["view"] == "Matching" and qp(at, "view") is None
     assert [d.value.columns[0] for d in at.dataframe] == ["LA"]          # the by-LA table only
     assert not at.number_input and "plan_for" not in [s.key for s in at.selectbox]  # the plan's inputs are not drawn
-    assert not any(m.value.startswith("A home matches a child") for m in at.markdown)  # the method: closed
+    assert not any("A home matches a child" in m.value for m in at.markdown)  # the method: closed
     opened = run_page(app, PAGE, state={"plan_matching_method_open": True})
-    assert any(m.value.startswith("A home matches a child") and "within 20 miles" in m.value for m in opened.markdown)
+    assert any(m.value.startswith("Matching starts from today's placements") and "within 20 miles" in m.value
+               for m in opened.markdown)
 
     needs = run_page(app, PAGE, view="Needs in the way")
     assert needs.session_state["view"] == "Needs in the way"
@@ -116,3 +117,18 @@ def test_plan_inputs_are_kept_while_another_view_is_open(app):
     assert not at.exception
     assert at.number_input(key="plan_homes").value == 5 and at.number_input(key="plan_places").value == 6
     assert at.selectbox(key="plan_for").value == "category:sexual_exploitation"
+
+
+def test_matching_starts_from_today_and_the_free_scenario_is_labelled(app, sample_db):
+    res = matching.matching(sample_db, 1)
+    c = matching.counts(res.children)
+    at = run_page(app, PAGE)
+    kp = metrics(at)
+    assert kp["Settled today"] == f"{c['settled']:,}" and kp["To bring closer"] == f"{c['to_move']:,}"
+    assert kp["Placed within 20 miles"] == f"{c['placed_near']:,}"
+    assert any("From today's placements" in x.value for x in at.caption)
+    free = run_page(app, PAGE, free="1")
+    assert free.toggle(key="plan_free").value is True and qp(free, "free") == "1"
+    f = matching.counts(matching.matching(sample_db, 1, mode="free").children)
+    assert metrics(free)["Placed within 20 miles"] == f"{f['placed_near']:,}"
+    assert any("if every place were free" in x.value for x in free.caption)

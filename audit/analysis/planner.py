@@ -290,13 +290,13 @@ def _site_access(db: Database, base: MatchResult, round_id: int | None, target: 
 
 def make_plan(db: Database, round_id: int | None, n_homes: int, places: int, target: str = ALL,
               radius_km: float = CATCHMENT_KM, la: str | None = None, vacancies_only: bool = False,
-              method: str = "auto") -> Plan:
+              method: str = "auto", mode: str = "today") -> Plan:
     """Choose towns for n_homes new homes of `places` places and say what they would change."""
     if not 1 <= int(n_homes) <= MAX_HOMES:
         raise ValueError(f"homes must be between 1 and {MAX_HOMES}")
     if not 1 <= int(places) <= MAX_PLACES:
         raise ValueError(f"places must be between 1 and {MAX_PLACES}")
-    base = matching.matching(db, round_id, radius_km, vacancies_only, method)
+    base = matching.matching(db, round_id, radius_km, vacancies_only, method, mode)
     group = in_group(base.children, target, base.categories)
     kids = base.children
     located = kids["lat"].notna() & kids["lon"].notna()
@@ -319,7 +319,8 @@ def make_plan(db: Database, round_id: int | None, n_homes: int, places: int, tar
     homes2 = base.homes.drop(columns="taken").copy()
     homes2["mask"] = homes2["mask"] | outside
     after = matching.match(children2, pd.concat([homes2, new], ignore_index=True), base.categories, base.labels,
-                           radius_km, base.method, vacancies_only=vacancies_only, cohort_names=base.cohort_names)
+                           radius_km, base.method, base.mode, vacancies_only=vacancies_only,
+                           cohort_names=base.cohort_names)
     after.children["binding_near"] &= everything
     after.children["binding_region"] &= everything
 
