@@ -4,6 +4,7 @@ import streamlit as st
 
 from audit.analysis import matching
 from audit.analysis import planner
+from audit.geography import region
 from audit.charts import planner_map
 from audit.suppress import hidden_count
 from pages import ui
@@ -11,9 +12,9 @@ from pages.map_component import folium_map
 
 ctx = ui.context()
 PARAMS = {"homes": "plan_homes", "places": "plan_places", "for": "plan_for", "miles": "plan_miles",
-          "vacant": "plan_vacant", "free": "plan_free"}
+          "vacant": "plan_vacant", "free": "plan_free", "stack": "plan_stack", "min": "plan_min", "own": "plan_own"}
 DEFAULTS = {"plan_homes": 3, "plan_places": 4, "plan_for": planner.ALL, "plan_miles": 20, "plan_vacant": False,
-            "plan_free": False}
+            "plan_free": False, "plan_stack": False, "plan_min": 1, "plan_own": False}
 MILES = (5, 60)
 
 
@@ -35,6 +36,9 @@ def _from_url(options: dict[str, str]) -> None:
     st.session_state["plan_miles"] = _int(qp.get("miles"), DEFAULTS["plan_miles"], *MILES)
     st.session_state["plan_vacant"] = qp.get("vacant") in ("1", "true", "yes")
     st.session_state["plan_free"] = qp.get("free") in ("1", "true", "yes")
+    st.session_state["plan_stack"] = qp.get("stack") in ("1", "true", "yes")
+    st.session_state["plan_own"] = qp.get("own") in ("1", "true", "yes")
+    st.session_state["plan_min"] = _int(qp.get("min"), DEFAULTS["plan_min"], 1, planner.MAX_PLACES)
     target = planner.resolve_target(qp.get("for"), options)
     if target is None:
         st.session_state["plan_notes"] = [f"'{qp.get('for')}' is not a cohort or need category of this round: "
@@ -50,7 +54,7 @@ def _to_url() -> None:
 
 options = ui.cached(planner.target_options, ctx.filters.round_id)
 _from_url(options)
-ui.keep("plan_homes", "plan_places", "plan_for")  # the plan's inputs live in one view; keep them in the others
+ui.keep("plan_homes", "plan_places", "plan_for", "plan_stack", "plan_min", "plan_own")  # the plan's inputs live in one view; keep them in the others
 if st.session_state.get("plan_for") not in options:
     st.session_state["plan_for"] = planner.ALL
 where = ui.header("Matching and planning", "Which children's needs the region's homes could meet close to home, what "
@@ -140,8 +144,22 @@ def planning_view() -> None:
     homes = p1.number_input("New homes", 1, planner.MAX_HOMES, key="plan_homes")
     places = p2.number_input("Places in each", 1, planner.MAX_PLACES, key="plan_places")
     target = p3.selectbox("Planned for", list(options), format_func=options.get, key="plan_for")
-    plan_args = (ctx.filters.round_id, int(homes), int(places), target, radius_km, ctx.filters.la, vacant, "auto", mode)
+    q1, q2, q3 = st.columns([1, 1, 2])
+    if st.session_state.get("plan_min", 1) > places:
+        st.session_state["plan_min"] = int(places)
+    least = q1.number_input("At least this many children a home", 1, int(places), key="plan_min",
+                            help="A home is opened only where it would bring at least this many children within reach.")
+    stack = q2.toggle("More than one home a town", key="plan_stack",
+                      help="Off: at most one new home in any town, so the plan spreads across towns.")
+    own = False
+    if ctx.filters.la:
+        own = q3.toggle(f"For {region.la_name(ctx.filters.la)}'s children only",
+                        key="plan_own", help="Off: the homes go in the chosen LA's towns but take children from the "
+                                             "whole region. On: only the LA's own children, and the figures are its own.")
+    plan_args = (ctx.filters.round_id, int(homes), int(places), target, radius_km, ctx.filters.la, vacant, "auto", mode,
+                 own, None if stack else 1, int(least))
     plan = ui.cached(planner.make_plan, *plan_args)
+    st.markdown(planner.who_text(plan))
     ui.kpi_tiles(planner.tiles(plan, ctx.viewer), per_row=4)
     if plan.stopped_early:
         st.info(f"Only {len(plan.sites)} of {homes} new homes would bring any more of these children within {miles} miles.")
@@ -160,11 +178,12 @@ def planning_view() -> None:
                f"{miles} miles of the town when it was chosen. *Access*: places per child nearby (the provision map's "
                "measure), before and after.")
     ui.table(sites, "plan_new_homes", hide=("la_code", "lat", "lon") + (("District", "Places", "Km saved", "Access before",
-                                                                      "Access after") if ctx.meeting else ()))
+                                                                      "Access after", "Why here") if ctx.meeting else ()))
     st.markdown("#### Before and after")
     ui.table(planner.figure_rows(plan, ctx.viewer), "plan_before_after",
              hide=("Number", f"Within {miles} mi, today") if ctx.meeting else ())
     st.caption("After: matching run again with the new homes, for all children, so places can shift between groups.")
+    st.caption(planner.solver_text(plan))
     if box := ui.expander("How the towns are chosen", "plan_method_open"):
         with box:
             st.markdown(planner.method_text(plan))

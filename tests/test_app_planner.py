@@ -132,3 +132,18 @@ def test_matching_starts_from_today_and_the_free_scenario_is_labelled(app, sampl
     f = matching.counts(matching.matching(sample_db, 1, mode="free").children)
     assert metrics(free)["Placed within 20 miles"] == f"{f['placed_near']:,}"
     assert any("if every place were free" in x.value for x in free.caption)
+
+
+def test_norfolk_plan_for_norfolks_children_shows_norfolks_figures_and_says_who(app, sample_db):
+    at = run_page(app, PAGE, view=PLAN, la="Norfolk", own="1")
+    assert at.toggle(key="plan_own").value is True and qp(at, "own") == "1"
+    plan = planner.make_plan(sample_db, 1, 3, 4, la="E10000020", for_la=True)
+    kp = metrics(at)
+    assert kp["Children to bring closer"] == f"{plan.candidates:,}"
+    f = planner.figures(plan).iloc[0]
+    assert kp["Placed within 20 miles"] == f"{f['near_before']:,} → {f['near_after']:,}"
+    homes = table_with(at, "Why here")
+    assert set(homes["LA"]) == {"Norfolk"} and homes["Town"].nunique() == len(homes)
+    assert any(m.value.startswith("Planned for: All children in Norfolk") for m in at.markdown)
+    assert any("Exact plan (HiGHS MILP" in c.value for c in at.caption)
+    assert table_with(at, "Within 20 mi, new homes")["Children"].tolist() == ["All children in Norfolk"]
