@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from audit.analysis import costs
 from audit.analysis import matching
 from audit.analysis import planner
 from audit.geography import region
@@ -77,7 +78,7 @@ result = ui.cached(matching.matching, ctx.filters.round_id, radius_km, vacant, "
 # A shared screen shows the headline columns only, in large type; the full table is one click away.
 BRIEF = ("Could: only further", "Could: nowhere", "Placed: further", "Placed: no place left", "Stays beyond reach",
          "Stays, needs not met", "Settled, moved") if ctx.meeting else ()
-VIEWS = ["Matching", "Needs in the way", "By cohort", "Planning new homes"]
+VIEWS = ["Matching", "Needs in the way", "By cohort", "Planning new homes", "Costs"]
 
 
 def matching_view() -> None:
@@ -184,12 +185,43 @@ def planning_view() -> None:
              hide=("Number", f"Within {miles} mi, today") if ctx.meeting else ())
     st.caption("After: matching run again with the new homes, for all children, so places can shift between groups.")
     st.caption(planner.solver_text(plan))
+    plan_cost_view(plan)
     if box := ui.expander("How the towns are chosen", "plan_method_open"):
         with box:
             st.markdown(planner.method_text(plan))
 
 
+def plan_cost_view(plan) -> None:
+    """The plan's running cost against the placements it replaces, with children brought closer and miles saved."""
+    st.markdown("#### What it would cost")
+    default = ui.cached(costs.default_place_cost)
+    if "plan_cost" not in st.session_state:
+        st.session_state["plan_cost"] = int(round(default)) if default == default else 5000
+    per_place = st.number_input("Weekly cost of a place in a new home (£)", 0, 50_000, step=100, key="plan_cost",
+                                help=f"Default: the median weekly fee of the region's homes (£{default:,.0f}).")
+    pc = costs.plan_cost(plan, ui.cached(costs.child_costs, ctx.filters.round_id), float(per_place))
+    ui.kpi_tiles(costs.plan_tiles(pc, ctx.viewer.may_see(plan.la) if plan.for_la else False), per_row=5)
+    st.caption(costs.plan_cost_text(pc))
+
+
+def costs_view() -> None:
+    """What today's placements cost, by cohort, LA, placement type and distance from home."""
+    c = ui.cached(costs.child_costs, ctx.filters.round_id)
+    if ctx.filters.la:
+        c = c[c["la_code"] == ctx.filters.la]
+    see = ctx.viewer.may_see(ctx.filters.la)
+    t = costs.totals(c)
+    small = not see and 1 <= t["children"] < 5
+    ui.kpi_tiles({"Children": hidden_count(t["children"], see),
+                  "Weekly cost": "<5" if small else f"£{t['weekly']:,.0f}",
+                  "Annual cost": "<5" if small else f"£{t['annual']:,.0f}"}, per_row=3)
+    st.caption(costs.fill_text(c) + " " + costs.HIDDEN_REASON)
+    by = st.radio("By", list(costs.BY), format_func=costs.BY.get, horizontal=True, key="cost_by")
+    ui.table(costs.breakdown_rows(c, by, ctx.viewer), f"costs_by_{by}")
+
+
 view, box = ui.views(VIEWS)
 with box:
-    {VIEWS[0]: matching_view, VIEWS[1]: obstacles_view, VIEWS[2]: cohort_view, VIEWS[3]: planning_view}[view]()
+    {VIEWS[0]: matching_view, VIEWS[1]: obstacles_view, VIEWS[2]: cohort_view, VIEWS[3]: planning_view,
+     VIEWS[4]: costs_view}[view]()
 _to_url()

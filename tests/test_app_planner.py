@@ -5,7 +5,7 @@ from audit.analysis import planner
 from tests.apptest_support import metrics, qp, run_page, table_with
 
 PAGE = "pages/planner.py"
-VIEWS = ["Matching", "Needs in the way", "By cohort", "Planning new homes"]
+VIEWS = ["Matching", "Needs in the way", "By cohort", "Planning new homes", "Costs"]
 PLAN = "Planning new homes"
 
 
@@ -147,3 +147,21 @@ def test_norfolk_plan_for_norfolks_children_shows_norfolks_figures_and_says_who(
     assert any(m.value.startswith("Planned for: All children in Norfolk") for m in at.markdown)
     assert any("Exact plan (HiGHS MILP" in c.value for c in at.caption)
     assert table_with(at, "Within 20 mi, new homes")["Children"].tolist() == ["All children in Norfolk"]
+
+
+def test_costs_view_adds_up_and_the_plan_shows_its_cost(app, sample_db):
+    from audit.analysis import costs
+
+    at = run_page(app, PAGE, view="Costs")
+    total = sample_db.scalar("SELECT sum(weekly_cost) FROM children WHERE round_id = 1")
+    assert metrics(at)["Weekly cost"] == f"£{total:,.0f}"
+    by = table_with(at, "Weekly cost (£)")
+    assert "Cohort" in by.columns
+    assert any("Every child's weekly cost is recorded" in c.value for c in at.caption)
+
+    at = run_page(app, PAGE, view=PLAN)
+    fee = costs.default_place_cost(sample_db)
+    assert at.number_input(key="plan_cost").value == round(fee)
+    kp = metrics(at)
+    assert kp["Running cost a year"] == f"£{12 * round(fee) * 52:,.0f}"
+    assert {"Saving a year", "Children brought closer", "Miles saved (moved in)"} <= set(kp)
