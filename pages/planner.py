@@ -5,6 +5,7 @@ import streamlit as st
 from audit.analysis import costs
 from audit.analysis import matching
 from audit.analysis import planner
+from audit.analysis import scenarios
 from audit.geography import region
 from audit.charts import planner_map
 from audit.suppress import hidden_count
@@ -78,7 +79,7 @@ result = ui.cached(matching.matching, ctx.filters.round_id, radius_km, vacant, "
 # A shared screen shows the headline columns only, in large type; the full table is one click away.
 BRIEF = ("Could: only further", "Could: nowhere", "Placed: further", "Placed: no place left", "Stays beyond reach",
          "Stays, needs not met", "Settled, moved") if ctx.meeting else ()
-VIEWS = ["Matching", "Needs in the way", "By cohort", "Planning new homes", "Costs"]
+VIEWS = ["Matching", "Needs in the way", "By cohort", "Planning new homes", "Costs", "Scenarios"]
 
 
 def matching_view() -> None:
@@ -202,6 +203,19 @@ def plan_cost_view(plan) -> None:
     pc = costs.plan_cost(plan, ui.cached(costs.child_costs, ctx.filters.round_id), float(per_place))
     ui.kpi_tiles(costs.plan_tiles(pc, ctx.viewer.may_see(plan.la) if plan.for_la else False), per_row=5)
     st.caption(costs.plan_cost_text(pc))
+    save_box(plan, pc)
+
+
+def save_box(plan, pc) -> None:
+    """Keep this plan as a named scenario of the round, to compare on the Scenarios view."""
+    if ctx.filters.round_id is None:
+        return
+    s1, s2 = st.columns([3, 1])
+    name = s1.text_input("Save this plan as", key="scenario_name", max_chars=scenarios.NAME_MAX,
+                         placeholder="e.g. Three homes, one a town")
+    if s2.button("Save scenario", key="scenario_save", disabled=not (name or "").strip()):
+        kept = scenarios.save(ui.database(), ctx.filters.round_id, name, plan, pc)
+        st.success(f"Saved '{kept}'. Compare it with others on the Scenarios view.")
 
 
 def costs_view() -> None:
@@ -220,8 +234,36 @@ def costs_view() -> None:
     ui.table(costs.breakdown_rows(c, by, ctx.viewer), f"costs_by_{by}")
 
 
+def _scenarios_map(round_id, names: tuple, radius_km: float, large: bool):
+    """The compared scenarios' new homes on one map (folium_map prepares it once per choice)."""
+    points = scenarios.site_points(ui.database(), round_id, list(names))
+    return planner_map.scenarios_map(points, radius_km, large)
+
+
+def scenarios_view() -> None:
+    """Two to four saved scenarios side by side: children within reach, cost, saving and sites on one map."""
+    saved = ui.cached(scenarios.saved, ctx.filters.round_id)
+    if saved.empty:
+        st.info("No saved scenarios for this audit round yet: make a plan in *Planning new homes* and save it.")
+        return
+    names = list(saved["name"])
+    if "scenario_pick" not in st.session_state:
+        st.session_state["scenario_pick"] = names[:2]
+    st.session_state["scenario_pick"] = [n for n in st.session_state["scenario_pick"] if n in names]
+    picked = st.multiselect("Scenarios to compare (two to four)", names, key="scenario_pick",
+                            max_selections=scenarios.MAX_COMPARE)
+    if not picked:
+        return
+    table = scenarios.compare(ui.database(), ctx.filters.round_id, picked, ctx.viewer)
+    ui.table(table, "plan_scenarios")
+    st.caption("Each column is a saved plan. Money is a year (52 weeks); costs resting on fewer than 5 children are "
+               "hidden (<5).")
+    folium_map(_scenarios_map, ctx.filters.round_id, tuple(picked), radius_km, ctx.meeting, key="scenario_map",
+               height=600)
+
+
 view, box = ui.views(VIEWS)
 with box:
     {VIEWS[0]: matching_view, VIEWS[1]: obstacles_view, VIEWS[2]: cohort_view, VIEWS[3]: planning_view,
-     VIEWS[4]: costs_view}[view]()
+     VIEWS[4]: costs_view, VIEWS[5]: scenarios_view}[view]()
 _to_url()

@@ -5,7 +5,7 @@ from audit.analysis import planner
 from tests.apptest_support import metrics, qp, run_page, table_with
 
 PAGE = "pages/planner.py"
-VIEWS = ["Matching", "Needs in the way", "By cohort", "Planning new homes", "Costs"]
+VIEWS = ["Matching", "Needs in the way", "By cohort", "Planning new homes", "Costs", "Scenarios"]
 PLAN = "Planning new homes"
 
 
@@ -165,3 +165,28 @@ def test_costs_view_adds_up_and_the_plan_shows_its_cost(app, sample_db):
     kp = metrics(at)
     assert kp["Running cost a year"] == f"£{12 * round(fee) * 52:,.0f}"
     assert {"Saving a year", "Children brought closer", "Miles saved (moved in)"} <= set(kp)
+
+
+def test_two_saved_scenarios_compare_side_by_side(app, sample_db):
+    from audit.analysis import costs, scenarios
+
+    at = run_page(app, PAGE, view="Scenarios")
+    assert any("No saved scenarios" in i.value for i in at.info)
+    for name, homes, places in (("Three small", 3, 4), ("Five big", 5, 8)):
+        plan = planner.make_plan(sample_db, 1, homes, places)
+        scenarios.save(sample_db, 1, name, plan, costs.plan_cost(plan, costs.child_costs(sample_db, 1), 5000.0))
+    at = run_page(app, PAGE, view="Scenarios")
+    assert at.multiselect(key="scenario_pick").value == ["Five big", "Three small"]
+    t = table_with(at, "Figure")
+    assert list(t.columns) == ["Figure", "Five big", "Three small"]
+    assert "Saving a year" in t["Figure"].tolist()
+
+
+def test_saving_a_plan_from_the_page(app, sample_db):
+    from audit.analysis import scenarios
+
+    at = run_page(app, PAGE, view=PLAN, state={"scenario_name": "From the page"})
+    at.button(key="scenario_save").click().run()
+    assert not at.exception
+    assert any("Saved 'From the page'" in s.value for s in at.success)
+    assert scenarios.saved(sample_db, 1)["name"].tolist() == ["From the page"]

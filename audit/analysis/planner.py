@@ -545,6 +545,11 @@ def _choose(c_lat, c_lon, t_lat, t_lon, n_homes: int, places: int, radius_km: fl
 def figures(plan: Plan) -> pd.DataFrame:
     """Before/after for the group (and all children when a group is chosen): raw counts and percentages."""
     rows = []
+    today = plan.before.mode == "today"
+    # From today: of the children whose distance today is known, those beyond reach today and still beyond
+    # (like for like with today's share); if every place were free: every child not placed within reach.
+    beyond = (lambda c: c["far_after"]) if today else (lambda c: c["children"] - c["placed_near"])
+    base = (lambda c: c["today_known"]) if today else (lambda c: c["children"])
     scope = ((plan.before.children["la_code"] == plan.la).to_numpy() if plan.for_la
              else np.ones(len(plan.group), bool))
     everyone = "All children" + (f" in {region.la_name(plan.la)}" if plan.for_la else "")
@@ -558,14 +563,15 @@ def figures(plan: Plan) -> pd.DataFrame:
                      "near_today": before["today_known"] - before["today_far"],
                      "near_before": before["placed_near"], "near_after": after["placed_near"],
                      "pct_far_today": 100 * before["today_far"] / before["today_known"] if before["today_known"] else np.nan,
-                     "pct_far_before": 100 * (before["children"] - before["placed_near"]) / before["children"] if before["children"] else np.nan,
-                     "pct_far_after": 100 * (after["children"] - after["placed_near"]) / after["children"] if after["children"] else np.nan})
+                     "beyond_before": beyond(before), "beyond_after": beyond(after), "beyond_base": base(before),
+                     "pct_far_before": 100 * beyond(before) / base(before) if base(before) else np.nan,
+                     "pct_far_after": 100 * beyond(after) / base(after) if base(after) else np.nan})
     return pd.DataFrame(rows)
 
 
 def figure_rows(plan: Plan, viewer: Viewer = PUBLIC) -> Suppressed:
     """The before/after table for display."""
-    f = figures(plan).drop(columns=["known_today", "far_today"])
+    f = figures(plan).drop(columns=["known_today", "far_today", "beyond_before", "beyond_after", "beyond_base"])
     for c in ("pct_far_today", "pct_far_before", "pct_far_after"):
         f[c] = f[c].round(0)
     s = suppress(f, ["children", "near_today", "near_before", "near_after"],
@@ -653,7 +659,7 @@ def tiles(plan: Plan, viewer: Viewer = PUBLIC) -> dict[str, str]:
     return {
         "Children to bring closer": hidden_count(plan.candidates, see),
         f"Placed within {m}": f"{hidden_count(f['near_before'], see)} → {hidden_count(f['near_after'], see)}",
-        f"Beyond {m}": f"{pct(n - f['near_before'], n)} → {pct(n - f['near_after'], n)}",
+        f"Beyond {m}": f"{pct(f['beyond_before'], f['beyond_base'])} → {pct(f['beyond_after'], f['beyond_base'])}",
         f"Beyond {m} today": pct(f["far_today"], f["known_today"]),
     }
 
