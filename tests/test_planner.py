@@ -282,3 +282,19 @@ def test_norfolk_for_norfolks_children_shows_norfolks_figures(db):
     assert (p.after.children.loc[new, "la_code"] == "E10000020").all()
     assert "Norfolk's children" in planner.scope_text(p)
     assert planner.tiles(p)["Children to bring closer"] == f"{p.candidates}"
+
+
+def test_counting_bound_is_an_upper_bound_and_the_greedy_gap_is_reported_at_national_scale(monkeypatch):
+    rng = np.random.default_rng(5)
+    r = matching.CATCHMENT_KM
+    for _ in range(6):
+        n_c, n_t = 40, 8
+        c_lat, c_lon = 52 + rng.normal(0, .3, n_c), rng.normal(0, .5, n_c)
+        t_lat, t_lon = 52 + rng.normal(0, .3, n_t), rng.normal(0, .5, n_t)
+        exact = planner.choose_sites_exact(c_lat, c_lon, t_lat, t_lon, 3, 4)
+        assert planner.simple_bound(c_lat, c_lon, t_lat, t_lon, 3, 4, r, 1) >= planner.objective(exact.owner, exact.km, r)
+    # Too large for the MILP and the LP (as at national scale): the greedy plans and its gap to the counting bound shows.
+    monkeypatch.setattr(planner, "MILP_MAX_PAIRS", 1)
+    sites, report = planner._choose(c_lat, c_lon, t_lat, t_lon, 3, 4, r, 1, 1, "auto")
+    assert report["solver"] == "greedy" and report["bound_kind"] == "counting bound"
+    assert report["bound"] >= report["greedy_objective"] and report["greedy_gap_pct"] >= 0
