@@ -555,7 +555,7 @@ def _choose(c_lat, c_lon, t_lat, t_lon, n_homes: int, places: int, radius_km: fl
             sites, report["solver"] = greedy, "greedy (better than the time-limited MILP)"
     else:
         sites = greedy
-    if pairs <= 5 * MILP_MAX_PAIRS:
+    if pairs <= MILP_MAX_PAIRS:   # the LP at national size was not timed here: a counting bound is safe
         lp = solve_covering(c_lat, c_lon, t_lat, t_lon, n_homes, places, radius_km, per_town, min_children, relax=True)
         report["bound"], report["bound_kind"] = lp.bound, "LP relaxation"
     else:
@@ -761,8 +761,8 @@ def method_text(plan: Plan) -> str:
         "as a capacitated maximal covering problem: open at most the homes asked for, each taking up to "
         f"{plan.places} children who live within {m} of its town, so that the most children are brought within reach, "
         "then as close as possible. At regional scale it is solved exactly (mixed-integer programming, HiGHS); at "
-        "national scale a greedy (each time the town that adds most) takes over, and its gap to the bound from the "
-        "linear relaxation is reported. The before and after figures come from running the matching again with the "
+        "national scale a greedy (each time the town that adds most) takes over, and its gap to an upper bound (the "
+        "linear relaxation, or a counting bound when that is too large) is reported. The before and after figures come from running the matching again with the "
         "new homes added, so they include children who move into a new home and free a place elsewhere. Places per "
         "child nearby is the provision map's access measure (E2SFCA) at the town, before and after."
     ) + (" " + scope_text(plan) if plan.la else "")
