@@ -183,7 +183,8 @@ def cmd_plan(db: Database, args) -> int:
         return _fail([f"'{args.la}' is not one of the 11 Eastern LAs"])
     if args.cohort and args.need:
         return _fail(["give --cohort or --need, not both"])
-    if not 1 <= args.homes <= planner.MAX_HOMES or not 1 <= args.places <= planner.MAX_PLACES:
+    if args.homes is not None and args.places is not None and (
+            not 1 <= args.homes <= planner.MAX_HOMES or not 1 <= args.places <= planner.MAX_PLACES):
         return _fail([f"--homes must be 1-{planner.MAX_HOMES} and --places 1-{planner.MAX_PLACES}"])
     if args.radius_km is not None and not args.radius_km > 0:
         return _fail([f"--radius-km must be a positive number of km, not {args.radius_km:g}"])
@@ -191,6 +192,18 @@ def cmd_plan(db: Database, args) -> int:
         round_id = extracts.round_id(db, args.round)
     except KeyError as exc:
         return _fail([str(exc.args[0])])
+    if args.list:
+        return _list_scenarios(db, round_id)
+    if args.homes is None or args.places is None or args.out is None:
+        return _fail(["give --homes, --places and --out (or --list)"])
+    if args.min_children is not None and not 1 <= args.min_children <= args.places:
+        return _fail([f"--min-children must be 1-{args.places} (the places in a home)"])
+    if args.for_la and not la:
+        return _fail(["--for-la needs --la"])
+    if args.save is not None and not (args.save.strip() and len(args.save.strip()) <= 60):
+        return _fail(["--save needs a name of 1-60 characters"])
+    if args.cost_per_place is not None and not args.cost_per_place >= 0:
+        return _fail([f"--cost-per-place must be a weekly cost in pounds, not {args.cost_per_place:g}"])
     options = planner.target_options(db, round_id)
     target = planner.ALL
     if args.cohort:
@@ -203,13 +216,40 @@ def cmd_plan(db: Database, args) -> int:
         if target is None:
             return _fail([f"need '{args.need}' is not a need category of the taxonomy"])
     plan = planner.make_plan(db, round_id, args.homes, args.places, target,
-                             args.radius_km or planner.CATCHMENT_KM, la)
+                             args.radius_km or planner.CATCHMENT_KM, la, for_la=args.for_la,
+                             per_town=None if args.stack else 1, min_children=args.min_children or 1)
     table = planner.site_rows(plan, labels=False).display.drop(columns="la_code")
     Path(args.out).write_bytes(to_csv_bytes(table))
+    print(planner.who_text(plan))
     print(planner.figure_rows(plan).display.to_string(index=False))
+    print(planner.solver_text(plan))
     if plan.stopped_early:
-        print(f"only {len(table)} of {args.homes} homes would bring any more children within reach")
+        print(f"only {len(table)} of {args.homes} homes would bring enough more children within reach")
+    from audit.analysis import costs, scenarios
+
+    per_place = args.cost_per_place if args.cost_per_place is not None else costs.default_place_cost(db)
+    cost = costs.plan_cost(plan, costs.child_costs(db, round_id), per_place)
+    print(", ".join(f"{k}: {v}" for k, v in costs.plan_tiles(cost).items()))
     print(f"wrote {args.out}")
+    if args.save is not None:
+        print(f"saved as scenario '{scenarios.save(db, round_id, args.save, plan, cost)}'")
+    return 0
+
+
+def _list_scenarios(db: Database, round_id: int) -> int:
+    """Print the round's saved scenarios, one line each (counts of 1-4 hidden)."""
+    import json
+
+    from audit.analysis import scenarios
+    from audit.suppress import hidden_count
+
+    rows = scenarios.saved(db, round_id)
+    if rows.empty:
+        print("no saved scenarios for this round (save one with audit plan ... --save NAME)")
+        return 0
+    for r in rows.itertuples(index=False):
+        print(f"{r.name}: {len(json.loads(r.sites))} new homes; within reach "
+              f"{hidden_count(r.near_before)} -> {hidden_count(r.near_after)}; saved {r.saved_at:%Y-%m-%d %H:%M}")
     return 0
 
 
@@ -350,14 +390,20 @@ def parser() -> argparse.ArgumentParser:
     gp.add_argument("--out", required=True)
     gp.set_defaults(func=cmd_gaps)
     pl = command("plan", help="where to open N new homes of P places, and what they would change")
-    pl.add_argument("--homes", type=int, required=True, help="number of new homes (1-20)")
-    pl.add_argument("--places", type=int, required=True, help="places in each new home (1-12)")
+    pl.add_argument("--homes", type=int, help="number of new homes (1-20)")
+    pl.add_argument("--places", type=int, help="places in each new home (1-12)")
+    pl.add_argument("--min-children", type=int, help="the fewest children a home must bring within reach (default 1)")
+    pl.add_argument("--stack", action="store_true", help="allow more than one new home in a town")
+    pl.add_argument("--for-la", action="store_true", help="with --la: plan for that LA's children only")
+    pl.add_argument("--cost-per-place", type=float, help="weekly cost of a place (default: the homes' median fee)")
+    pl.add_argument("--save", metavar="NAME", help="keep the plan as a named scenario for the round")
+    pl.add_argument("--list", action="store_true", help="list the round's saved scenarios and stop")
     pl.add_argument("--cohort", help="plan for a fitted cohort (number or name)")
     pl.add_argument("--need", help="plan for children with a need category (e.g. sexual_exploitation)")
     pl.add_argument("--radius-km", type=float, help="catchment (default 32.19 km = 20 miles)")
     pl.add_argument("--la", help="site the homes in this LA's towns")
     pl.add_argument("--round", help="audit round label (default: the newest)")
-    pl.add_argument("--out", required=True)
+    pl.add_argument("--out")
     pl.set_defaults(func=cmd_plan)
     fc = command("forecast", help="forecast placement demand by year, LA and category (from SSDA903 history)")
     fc.add_argument("--years", type=int, required=True, help="years ahead, 1-10 (each to 31 March)")

@@ -23,7 +23,7 @@ import pandas as pd
 
 from audit import sql
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_DB = Path("data") / "audit.duckdb"
 
 

@@ -7,7 +7,10 @@ homes. Then the exact method's cost as the problem grows (child x place cells,
 subsampled from the national database), which is what sets EXACT_MAX_CELLS,
 and the greedy's shortfall against the optimum where both can run.
 
-Run: python benchmarks/bench_planner.py [--repeat N] [--scale regional national]
+Then the planner's site choice: the exact MILP against the greedy, with the LP
+relaxation's bound and the greedy's gap to it (--sites-only for just that).
+
+Run: python benchmarks/bench_planner.py [--repeat N] [--scale regional national] [--sites-only]
      [--regional PATH] [--national PATH]   (default: benchmarks/results/db/<scale>.duckdb, built if missing)
 """
 
@@ -66,6 +69,49 @@ def bench_scale(scale: str, path: Path, repeat: int) -> None:
     db.close()
 
 
+def site_solvers(scale: str, path: Path) -> None:
+    """The planner's site choice: exact MILP (regional scale) against the greedy, with the LP bound and gap.
+
+    Times the site choice alone (children to bring closer and candidate towns as
+    make_plan builds them), so the matchings around it do not blur the figures.
+    At national scale only the greedy runs (the MILP is skipped above
+    planner.MILP_MAX_PAIRS pairs) and its gap is to the LP bound when that is small enough.
+    """
+    import time
+
+    db = Database(path)
+    rid = int(db.scalar("SELECT max(round_id) FROM rounds"))
+    base = matching.matching(db, rid)
+    kids = base.children
+    todo = np.flatnonzero((kids["outcome"] != "near").to_numpy() & kids["lat"].notna().to_numpy())
+    towns = planner.provision.towns(db)
+    c_lat, c_lon = kids["lat"].to_numpy(float)[todo], kids["lon"].to_numpy(float)[todo]
+    t_lat, t_lon = towns["lat"].to_numpy(float), towns["lon"].to_numpy(float)
+    pairs = int(planner._reach(c_lat, c_lon, t_lat, t_lon, matching.CATCHMENT_KM)[1].nnz)
+    print(f"\n{scale} site choice: {len(todo):,} children to bring closer, {len(towns):,} towns, {pairs:,} pairs "
+          f"within reach (exact up to {planner.MILP_MAX_PAIRS:,})")
+    print(f"  {'homes x places':>15} {'exact s':>8} {'greedy s':>9} {'LP s':>6} {'exact obj':>10} {'greedy obj':>11} "
+          f"{'LP bound':>9} {'greedy gap':>11}")
+    for n, p in ((3, 4), (5, 6), (10, 8), (20, 12)):
+        t0 = time.perf_counter()
+        g = planner.choose_sites(c_lat, c_lon, t_lat, t_lon, n, p, per_town=1)
+        t_g = time.perf_counter() - t0
+        g_obj = planner.objective(g.owner, g.km, matching.CATCHMENT_KM)
+        e_obj, t_e = float("nan"), float("nan")
+        if pairs <= planner.MILP_MAX_PAIRS:
+            t0 = time.perf_counter()
+            e = planner.choose_sites_exact(c_lat, c_lon, t_lat, t_lon, n, p)
+            t_e = time.perf_counter() - t0
+            e_obj = planner.objective(e.owner, e.km, matching.CATCHMENT_KM)
+        t0 = time.perf_counter()
+        lp = planner.solve_covering(c_lat, c_lon, t_lat, t_lon, n, p, relax=True)
+        t_lp = time.perf_counter() - t0
+        gap = 100 * (lp.bound - g_obj) / lp.bound if lp.bound else 0.0
+        print(f"  {f'{n} x {p}':>15} {t_e:>8.2f} {t_g:>9.3f} {t_lp:>6.2f} {e_obj:>10.3f} {g_obj:>11.3f} "
+              f"{lp.bound:>9.3f} {gap:>10.3f}%")
+    db.close()
+
+
 def exact_scaling(path: Path, repeat: int) -> None:
     """The exact method's time as children x places grows, on subsamples of the national data, with the greedy's result."""
     db = Database(path)
@@ -98,11 +144,15 @@ def main() -> None:
     ap.add_argument("--regional", type=Path)
     ap.add_argument("--national", type=Path)
     ap.add_argument("--no-scaling", action="store_true", help="skip the exact-vs-greedy size sweep")
+    ap.add_argument("--sites-only", action="store_true", help="only the planner's site choice: exact vs greedy vs LP")
     args = ap.parse_args()
     paths = {s: getattr(args, s) or ensure_db(s) for s in args.scale}
+    ap_sites = args.sites_only
     for scale in args.scale:
-        bench_scale(scale, paths[scale], args.repeat)
-    if "national" in paths and not args.no_scaling:
+        if not ap_sites:
+            bench_scale(scale, paths[scale], args.repeat)
+        site_solvers(scale, paths[scale])
+    if "national" in paths and not args.no_scaling and not args.sites_only:
         exact_scaling(paths["national"], max(1, args.repeat // 2))
 
 

@@ -5,7 +5,7 @@ from audit.analysis import planner
 from tests.apptest_support import metrics, qp, run_page, table_with
 
 PAGE = "pages/planner.py"
-VIEWS = ["Matching", "Needs in the way", "By cohort", "Planning new homes"]
+VIEWS = ["Matching", "Needs in the way", "By cohort", "Planning new homes", "Costs", "Scenarios"]
 PLAN = "Planning new homes"
 
 
@@ -87,9 +87,10 @@ def test_default_view_is_matching_and_a_link_opens_another_view(app):
     assert at.session_state["view"] == "Matching" and qp(at, "view") is None
     assert [d.value.columns[0] for d in at.dataframe] == ["LA"]          # the by-LA table only
     assert not at.number_input and "plan_for" not in [s.key for s in at.selectbox]  # the plan's inputs are not drawn
-    assert not any(m.value.startswith("A home matches a child") for m in at.markdown)  # the method: closed
+    assert not any("A home matches a child" in m.value for m in at.markdown)  # the method: closed
     opened = run_page(app, PAGE, state={"plan_matching_method_open": True})
-    assert any(m.value.startswith("A home matches a child") and "within 20 miles" in m.value for m in opened.markdown)
+    assert any(m.value.startswith("Matching starts from today's placements") and "within 20 miles" in m.value
+               for m in opened.markdown)
 
     needs = run_page(app, PAGE, view="Needs in the way")
     assert needs.session_state["view"] == "Needs in the way"
@@ -116,3 +117,76 @@ def test_plan_inputs_are_kept_while_another_view_is_open(app):
     assert not at.exception
     assert at.number_input(key="plan_homes").value == 5 and at.number_input(key="plan_places").value == 6
     assert at.selectbox(key="plan_for").value == "category:sexual_exploitation"
+
+
+def test_matching_starts_from_today_and_the_free_scenario_is_labelled(app, sample_db):
+    res = matching.matching(sample_db, 1)
+    c = matching.counts(res.children)
+    at = run_page(app, PAGE)
+    kp = metrics(at)
+    assert kp["Settled today"] == f"{c['settled']:,}" and kp["To bring closer"] == f"{c['to_move']:,}"
+    assert kp["Placed within 20 miles"] == f"{c['placed_near']:,}"
+    assert any("From today's placements" in x.value for x in at.caption)
+    free = run_page(app, PAGE, free="1")
+    assert free.toggle(key="plan_free").value is True and qp(free, "free") == "1"
+    f = matching.counts(matching.matching(sample_db, 1, mode="free").children)
+    assert metrics(free)["Placed within 20 miles"] == f"{f['placed_near']:,}"
+    assert any("if every place were free" in x.value for x in free.caption)
+
+
+def test_norfolk_plan_for_norfolks_children_shows_norfolks_figures_and_says_who(app, sample_db):
+    at = run_page(app, PAGE, view=PLAN, la="Norfolk", own="1")
+    assert at.toggle(key="plan_own").value is True and qp(at, "own") == "1"
+    plan = planner.make_plan(sample_db, 1, 3, 4, la="E10000020", for_la=True)
+    kp = metrics(at)
+    assert kp["Children to bring closer"] == f"{plan.candidates:,}"
+    f = planner.figures(plan).iloc[0]
+    assert kp["Placed within 20 miles"] == f"{f['near_before']:,} → {f['near_after']:,}"
+    homes = table_with(at, "Why here")
+    assert set(homes["LA"]) == {"Norfolk"} and homes["Town"].nunique() == len(homes)
+    assert any(m.value.startswith("Planned for: All children in Norfolk") for m in at.markdown)
+    assert any("Exact plan (HiGHS MILP" in c.value for c in at.caption)
+    assert table_with(at, "Within 20 mi, new homes")["Children"].tolist() == ["All children in Norfolk"]
+
+
+def test_costs_view_adds_up_and_the_plan_shows_its_cost(app, sample_db):
+    from audit.analysis import costs
+
+    at = run_page(app, PAGE, view="Costs")
+    total = sample_db.scalar("SELECT sum(weekly_cost) FROM children WHERE round_id = 1")
+    assert metrics(at)["Weekly cost"] == f"£{total:,.0f}"
+    by = table_with(at, "Weekly cost (£)")
+    assert "Cohort" in by.columns
+    assert any("Every child's weekly cost is recorded" in c.value for c in at.caption)
+
+    at = run_page(app, PAGE, view=PLAN)
+    fee = costs.default_place_cost(sample_db)
+    assert at.number_input(key="plan_cost").value == round(fee)
+    kp = metrics(at)
+    assert kp["Running cost a year"] == f"£{12 * round(fee) * 52:,.0f}"
+    assert {"Saving a year", "Children brought closer", "Miles saved (moved in)"} <= set(kp)
+
+
+def test_two_saved_scenarios_compare_side_by_side(app, sample_db):
+    from audit.analysis import costs, scenarios
+
+    at = run_page(app, PAGE, view="Scenarios")
+    assert any("No saved scenarios" in i.value for i in at.info)
+    for name, homes, places in (("Three small", 3, 4), ("Five big", 5, 8)):
+        plan = planner.make_plan(sample_db, 1, homes, places)
+        scenarios.save(sample_db, 1, name, plan, costs.plan_cost(plan, costs.child_costs(sample_db, 1), 5000.0))
+    at = run_page(app, PAGE, view="Scenarios")
+    assert at.multiselect(key="scenario_pick").value == ["Five big", "Three small"]
+    t = table_with(at, "Figure")
+    assert list(t.columns) == ["Figure", "Five big", "Three small"]
+    assert "Saving a year" in t["Figure"].tolist()
+
+
+def test_saving_a_plan_from_the_page(app, sample_db):
+    from audit.analysis import scenarios
+
+    at = run_page(app, PAGE, view=PLAN, state={"scenario_name": "From the page"})
+    at.button(key="scenario_save").click().run()
+    assert not at.exception
+    assert any("Saved 'From the page'" in s.value for s in at.success)
+    assert scenarios.saved(sample_db, 1)["name"].tolist() == ["From the page"]

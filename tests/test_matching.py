@@ -65,17 +65,18 @@ def test_hand_example_reach_and_binding_need():
 
 @pytest.mark.parametrize("method", ["optimal", "greedy"])
 def test_hand_example_assignment(method):
-    """H1's one place goes to C1 (the nearer of C1 and C2), H2's third place to C6 (49 km) not C2 (62 km)."""
-    res = matching.match(CHILDREN, HOMES, CATS, radius_km=matching.CATCHMENT_KM, method=method)
+    """If every place were free: H1's one place goes to C1 (the nearer of C1 and C2), H2's third to C6 (49 km) not C2."""
+    res = matching.match(CHILDREN, HOMES, CATS, radius_km=matching.CATCHMENT_KM, method=method, mode="free")
     c = res.children.set_index("child_id")
     assert c["home_urn"].to_dict() == {"C1": "H1", "C2": None, "C3": "H2", "C4": "H2", "C5": "H3", "C6": "H2"}
     assert c["outcome"].tolist() == ["near", "none", "near", "near", "near", "far"]
     assert c.loc["C6", "home_km"] == pytest.approx(geo.haversine_km(52.1, 0.3, 52.0, 1.0), rel=1e-6)
     assert res.method == method
     totals = matching.counts(res.children)
-    assert totals | {"today_known": 0, "today_far": 0} == {
-        "children": 6, "reach_near": 5, "reach_far": 1, "reach_none": 0, "placed_near": 4, "placed_far": 1,
-        "unplaced": 1, "today_known": 0, "today_far": 0, "none_registered": 0}
+    assert totals | {"today_known": 0, "today_far": 0, "far_after": 0} == {
+        "children": 6, "settled": 0, "to_move": 6, "reach_near": 5, "reach_far": 1, "reach_none": 0,
+        "placed_near": 4, "placed_far": 1, "unplaced": 1, "moved": 0, "today_known": 0, "today_far": 0,
+        "far_after": 0, "none_registered": 0}
     assert res.homes["taken"].tolist() == [1, 3, 1]
 
 
@@ -84,7 +85,7 @@ def test_a_child_with_other_options_leaves_the_scarce_place(method):
     """X can reach H1 and H2, Y only H1, one place each: shortest-first would strand Y; both methods place both."""
     homes = homes_frame([("H1", 52.0, 0.0, A, 1), ("H2", 52.0, 0.4, A, 1)])
     kids = children_frame([("X", 52.0, 0.05, A), ("Y", 52.0, -0.1, A)])
-    res = matching.match(kids, homes, CATS, method=method)
+    res = matching.match(kids, homes, CATS, method=method, mode="free")
     assert res.children.set_index("child_id")["home_urn"].to_dict() == {"X": "H2", "Y": "H1"}
     assert (res.children["outcome"] == "near").all()
 
@@ -102,7 +103,7 @@ def test_need_no_home_meets_binds_in_the_region():
 def test_full_homes_count_as_not_meeting_anyone_and_unlocated_children_still_get_a_place():
     homes = homes_frame([("H1", 52.0, 0.0, A, 0), ("H2", 52.0, 1.0, A, 2)])
     kids = children_frame([("near-but-full", 52.0, 0.01, A), ("nowhere", np.nan, np.nan, A)])
-    res = matching.match(kids, homes, CATS, method="greedy")
+    res = matching.match(kids, homes, CATS, method="greedy", mode="free")
     c = res.children.set_index("child_id")
     assert c.loc["near-but-full", "reach"] == "far"
     assert c.loc["nowhere", "reach"] == "far"     # a matching home with a place exists; distance unknown
@@ -118,8 +119,8 @@ def test_capacity_never_exceeded_on_random_problems():
                                for i in range(n)])
         homes = homes_frame([(f"h{j}", 52 + rng.normal(0, .3), rng.normal(0, .5), int(rng.integers(0, 16)),
                               int(rng.integers(0, 4))) for j in range(m)])
-        best = matching.match(kids, homes, CATS, method="optimal")
-        quick = matching.match(kids, homes, CATS, method="greedy")
+        best = matching.match(kids, homes, CATS, method="optimal", mode="free")
+        quick = matching.match(kids, homes, CATS, method="greedy", mode="free")
         for res in (best, quick):
             assert (res.homes["taken"] <= res.homes["available"]).all()
             placed = res.children.dropna(subset=["home_urn"])
@@ -269,3 +270,152 @@ def test_tile_shares_never_give_back_a_small_count(sample_match):
             else:
                 marks += share in ("<5", "c")
     assert marks >= 1  # the sample has such views, so the rule was exercised
+
+
+# -- matching from today -----------------------------------------------------------------------------------
+
+def _today(kids, placement, km_today):
+    """Children placed today: the home they are in and the km to it."""
+    return kids.assign(placement_urn=placement, km_today=km_today)
+
+
+def test_from_today_a_settled_child_stays_and_moves_only_for_a_gain():
+    """S is settled in H1 (near, meets needs). Alone, S stays. With Y, who can reach only H1, S moves to H2 (also
+    near) so that Y comes within reach; with H2 full, S stays and Y is not brought closer."""
+    homes = homes_frame([("H1", 52.0, 0.0, A, 1), ("H2", 52.0, 0.4, A, 1)])
+    s_only = _today(children_frame([("S", 52.0, 0.05, A)]), ["H1"], [3.4])
+    for method in ("optimal", "greedy"):
+        res = matching.match(s_only, homes, CATS, method=method)
+        c = res.children.set_index("child_id")
+        assert c.loc["S", "today"] == "settled" and not c.loc["S", "to_move"]
+        assert c.loc["S", "home_urn"] == "H1" and not c.loc["S", "moved"]   # H2 is as near: no reason to move
+    both = _today(children_frame([("S", 52.0, 0.05, A), ("Y", 52.0, -0.1, A)]), ["H1", None], [3.4, 80.0])
+    res = matching.match(both, homes, CATS, method="optimal")
+    c = res.children.set_index("child_id")
+    assert c["home_urn"].to_dict() == {"S": "H2", "Y": "H1"} and c["moved"].tolist() == [True, False]
+    assert matching.counts(res.children)["placed_near"] == 2
+    full = homes.assign(available=[1, 0])
+    res = matching.match(both, full, CATS, method="optimal")
+    c = res.children.set_index("child_id")
+    assert c.loc["S", "home_urn"] == "H1" and c.loc["Y", "outcome"] == "far" and c.loc["Y", "home_urn"] is None
+    # The greedy never moves a settled child.
+    res = matching.match(both, homes, CATS, method="greedy")
+    assert res.children.set_index("child_id").loc["S", "home_urn"] == "H1"
+
+
+def test_from_today_statuses_and_who_stays_where():
+    """Settled (near, meets needs), settled elsewhere (near, not one of our homes), unmet (near, home lacks a need),
+    far and unknown; only moves within reach are made, and children who cannot be brought closer stay as today."""
+    homes = homes_frame([("H1", 52.0, 0.0, A, 2), ("H2", 52.0, 1.0, A, 0)])
+    kids = _today(children_frame([("set", 52.0, 0.05, A), ("other", 52.0, 0.1, A), ("unmet", 52.0, 0.9, B),
+                                  ("far", 52.0, 0.02, A), ("lost", 52.0, 2.0, A), ("unk", 52.0, 1.5, A)]),
+                  ["H1", "FOSTER-1", "H2", "ELSEWHERE", "ELSEWHERE", None], [3.4, 5.0, 7.0, 90.0, 120.0, np.nan])
+    res = matching.match(kids, homes, CATS)
+    c = res.children.set_index("child_id")
+    assert c["today"].to_dict() == {"set": "settled", "other": "settled_other", "unmet": "unmet", "far": "far",
+                                    "lost": "far", "unk": "unknown"}
+    assert c["to_move"].tolist() == [False, False, True, True, True, True]
+    # H1's second place goes to 'far' (within reach of it); 'lost' has nothing within reach and stays as today.
+    assert c["home_urn"].to_dict() == {"set": "H1", "other": None, "unmet": None, "far": "H1", "lost": None,
+                                       "unk": None}
+    assert c["outcome"].to_dict() == {"set": "near", "other": "near", "unmet": "none", "far": "near", "lost": "far",
+                                      "unk": "far"}
+    n = matching.counts(res.children)
+    assert (n["settled"], n["to_move"], n["moved"], n["today_known"], n["today_far"], n["far_after"]) == (2, 4, 0, 5, 2, 1)
+    free = matching.match(kids, homes, CATS, mode="free")
+    assert free.mode == "free" and "every place were free" in matching.method_text(free)
+    with pytest.raises(ValueError):
+        matching.match(kids, homes, CATS, mode="nonsense")
+
+
+def _highs_from_today(kids, homes, radius_km):
+    """Reference by HiGHS (scipy.optimize.milp), lexicographic in two solves: the most children placed within reach
+    in a matching home, then, keeping that many, the most settled children left where they are."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_matrix
+
+    kids, homes = kids.reset_index(drop=True), homes.reset_index(drop=True)
+    status, current = matching.today_status(kids, homes, radius_km)
+    d = geo.haversine_km(kids["lat"].to_numpy()[:, None], kids["lon"].to_numpy()[:, None],
+                         homes["lat"].to_numpy()[None, :], homes["lon"].to_numpy()[None, :])
+    ok = matching.matches(kids["mask"], homes["mask"]) & (d <= radius_km) & (homes["available"].to_numpy() > 0)[None, :]
+    ok &= (status != "settled_other")[:, None]
+    i, j = np.nonzero(ok)
+    if i.size == 0:
+        return 0, 0
+    n = i.size
+    a = coo_matrix((np.ones(2 * n), (np.concatenate([i, len(kids) + j]), np.tile(np.arange(n), 2))),
+                   shape=(len(kids) + len(homes), n))
+    ub = np.concatenate([np.ones(len(kids)), homes["available"].to_numpy(float)])
+    cons = [LinearConstraint(a, -np.inf, ub)]
+    first = milp(-np.ones(n), constraints=cons, integrality=np.ones(n), bounds=Bounds(0, 1))
+    best = round(-first.fun)
+    stay = ((status[i] == "settled") & (current[i] == j)).astype(float)
+    cons.append(LinearConstraint(np.ones((1, n)), best, best))
+    second = milp(-stay, constraints=cons, integrality=np.ones(n), bounds=Bounds(0, 1))
+    return best, round(-second.fun)
+
+
+def test_from_today_equals_a_highs_optimum_on_random_problems():
+    rng = np.random.default_rng(13)
+    for seed in range(8):
+        n, m = 50, 10
+        homes = homes_frame([(f"h{j}", 52 + rng.normal(0, .25), rng.normal(0, .4), int(rng.integers(0, 16)),
+                              int(rng.integers(0, 5))) for j in range(m)])
+        kids = children_frame([(f"c{i}", 52 + rng.normal(0, .25), rng.normal(0, .4), int(rng.integers(0, 4)))
+                               for i in range(n)])
+        # Today: some in one of the homes (the km is the real distance to it), the rest elsewhere near or far.
+        where = rng.integers(-1, m, n)
+        km = geo.haversine_km(kids["lat"], kids["lon"], homes["lat"].to_numpy()[np.maximum(where, 0)],
+                              homes["lon"].to_numpy()[np.maximum(where, 0)])
+        km = np.where(where >= 0, km, rng.choice([10.0, 60.0], n))
+        kids = _today(kids, [homes["urn"].iat[w] if w >= 0 else "ELSEWHERE" for w in where], km)
+        # As in load_homes, the places children hold today are among those a home can offer.
+        homes["available"] = np.maximum(homes["available"], np.bincount(where[where >= 0], minlength=m))
+        res = matching.match(kids, homes, CATS, method="optimal")
+        c = res.children
+        best, stays = _highs_from_today(kids, homes, matching.CATCHMENT_KM)
+        placed = c["home_urn"].notna()
+        assert placed.sum() == best, seed
+        assert ((c["today"] == "settled") & ~c["moved"]).sum() == stays, seed
+        # Placements respect needs, reach and places; settled children are never left beyond reach.
+        assert (c.loc[placed, "home_km"] <= matching.CATCHMENT_KM * (1 + 1e-9)).all()
+        assert (res.homes["taken"] <= res.homes["available"]).all()
+        assert (c.loc[~c["to_move"], "outcome"] == "near").all()
+        quick = matching.match(kids, homes, CATS, method="greedy")
+        assert quick.children["home_urn"].notna().sum() <= best
+        assert not quick.children["moved"].any()
+
+
+def test_sample_from_today_moves_nobody_settled_and_no_cohort_gets_worse(sample_db_path):
+    from audit.db import Database
+
+    db = Database(sample_db_path)
+    try:
+        res = matching.matching(db, 1)
+        free = matching.matching(db, 1, mode="free")
+    finally:
+        db.close()
+    c = res.children
+    # Checked against the raw data: within reach today and in a home that meets every need category.
+    homes = res.homes.set_index("urn")
+    in_home = c["placement_urn"].isin(homes.index)
+    meets = np.zeros(len(c), bool)
+    meets[in_home.to_numpy()] = ((c.loc[in_home, "mask"].to_numpy() &
+                                  ~homes.loc[c.loc[in_home, "placement_urn"], "mask"].to_numpy()) == 0)
+    settled = (c["km_today"] <= matching.CATCHMENT_KM) & meets
+    assert settled.sum() > 0
+    assert not c.loc[settled, "to_move"].any()                 # nobody settled is to bring closer
+    assert (c.loc[settled, "outcome"] == "near").all()         # and nobody settled ends up beyond reach
+    moved = c["moved"].sum()
+    # A settled child moves only to another home within reach, and only when that brings someone else closer:
+    # with every settled child kept in place (the greedy keeps them), fewer are placed within reach.
+    if moved:
+        assert (c.loc[c["moved"], "home_km"] <= matching.CATCHMENT_KM).all()
+    # From today no cohort or LA ends with more children beyond reach than today; if every place were free, some do.
+    for key in ("cohort", "la_code"):
+        t = matching._grouped(c, key, res.radius_km)
+        assert (t["far_after"] <= t["today_far"]).all(), key
+    f = matching._grouped(free.children, "cohort", free.radius_km)
+    assert ((f["placed_far"] + f["unplaced"]) / f["children"] > f["today_far"] / f["today_known"]).any()
+    assert matching.counts(c)["placed_near"] > matching.counts(free.children)["placed_near"]

@@ -106,7 +106,15 @@ def test_residential_need_code_and_category_filters(sample_db, round_id, files):
     meets = homes["needs_met"].str.contains("Sexual exploitation")
     s = provision.supply(sample_db, provision.Selection("residential", "category:sexual_exploitation", round_id))
     assert set(s["id"]) == set(homes.loc[meets, "urn"])
-    assert s["capacity"].sum() == homes.loc[meets, "places"].astype(int).sum()
+    assert s["places"].sum() == homes.loc[meets, "places"].astype(int).sum()
+    # Capacity is what is left for the audited LAs' children: places less those used by LAs outside the audit.
+    outside = sample_db.query("SELECT urn, sum(places_used) AS n FROM home_occupancy WHERE la_code NOT IN "
+                              "(SELECT DISTINCT la_code FROM children WHERE round_id = $r) GROUP BY urn",
+                              {"r": round_id}).set_index("urn")["n"]
+    left = (homes.loc[meets].set_index("urn")["places"].astype(int) - outside.reindex(homes.loc[meets, "urn"]).fillna(0))
+    assert s["capacity"].sum() == left.clip(lower=0).sum() < s["places"].sum()
+    note = provision.supply_note(sample_db, provision.Selection("residential", "", round_id))
+    assert "used by children of LAs outside the audit" in note and "Not counted" in note
     everything = provision.supply(sample_db, provision.Selection("residential", "", round_id))
     assert len(everything) == len(homes)
 

@@ -143,10 +143,11 @@ def _knn_pairs(children: pd.DataFrame, homes: pd.DataFrame, rows: np.ndarray, co
     return np.concatenate(out_c), np.concatenate(out_h), np.concatenate(out_d)
 
 
-def _fallback_unlocated(children: pd.DataFrame, homes: pd.DataFrame, cap: np.ndarray, home: np.ndarray) -> None:
+def _fallback_unlocated(children: pd.DataFrame, homes: pd.DataFrame, cap: np.ndarray, home: np.ndarray,
+                        active: np.ndarray) -> None:
     """Children without a location take any matching home with places left (the one with most), in place."""
     cm, hm = children["mask"].to_numpy(np.int64), homes["mask"].to_numpy(np.int64)
-    for i in np.flatnonzero(~_located(children) & (home < 0)):
+    for i in np.flatnonzero(~_located(children) & (home < 0) & active):
         ok = np.flatnonzero(((cm[i] & ~hm) == 0) & (cap > 0))
         if ok.size:
             j = ok[np.argmax(cap[ok])]
@@ -155,21 +156,36 @@ def _fallback_unlocated(children: pd.DataFrame, homes: pd.DataFrame, cap: np.nda
 
 
 def assign_greedy(children: pd.DataFrame, homes: pd.DataFrame, radius_km: float = CATCHMENT_KM,
-                  k: int = GREEDY_K) -> tuple[np.ndarray, np.ndarray]:
+                  k: int = GREEDY_K, current: np.ndarray | None = None, active: np.ndarray | None = None,
+                  near_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Nearest-feasible assignment with capacity, most constrained children first: fast enough for England.
 
+    current (home row per child, -1 none) marks children who keep their home
+    before anyone else is placed (from today: the greedy never moves a settled
+    child); active limits who is matched; near_only takes pairs within reach only.
     Returns each child's home row (-1 when unplaced) and the km to it.
     """
     n = len(children)
     home, km = np.full(n, -1), np.full(n, np.nan)
     cap = homes["available"].to_numpy(int).copy()
+    active = np.ones(n, bool) if active is None else np.asarray(active, bool)
+    if current is not None:
+        for i in np.flatnonzero(active & (np.asarray(current) >= 0)):
+            j = int(current[i])
+            if cap[j] > 0:
+                home[i] = j
+                km[i] = float(geo.haversine_km(children["lat"].iat[i], children["lon"].iat[i],
+                                               homes["lat"].iat[j], homes["lon"].iat[j]))
+                cap[j] -= 1
     left = int(cap.sum())
-    pending = np.flatnonzero(_located(children))
+    pending = np.flatnonzero(_located(children) & active & (home < 0))
     while pending.size and left > 0:
         ci, hj, d = _knn_pairs(children, homes, pending, np.flatnonzero(cap > 0), k)
         if ci.size == 0:
             break
         near = d <= radius_km * (1 + 1e-9)
+        if near_only:
+            ci, hj, d, near = ci[near], hj[near], d[near], near[near]
         options = np.bincount(ci[near], minlength=n)
         # Pairs within reach first; among them children with the fewest options choose first, because a
         # child with many nearby homes can still be placed after a scarce place has gone to one with few.
@@ -185,7 +201,8 @@ def assign_greedy(children: pd.DataFrame, homes: pd.DataFrame, radius_km: float 
         if still.size == pending.size:
             break
         pending = still
-    _fallback_unlocated(children, homes, cap, home)
+    if not near_only:
+        _fallback_unlocated(children, homes, cap, home, active)
     return home, km
 
 
@@ -195,33 +212,53 @@ def _distance_matrix(children: pd.DataFrame, homes: pd.DataFrame) -> np.ndarray:
                             homes["lat"].to_numpy(float)[None, :], homes["lon"].to_numpy(float)[None, :])
 
 
-def assign_optimal(children: pd.DataFrame, homes: pd.DataFrame, radius_km: float) -> tuple[np.ndarray, np.ndarray]:
-    """The best assignment that respects places: most within reach, then most placed, then least distance.
+def assign_optimal(children: pd.DataFrame, homes: pd.DataFrame, radius_km: float, current: np.ndarray | None = None,
+                   active: np.ndarray | None = None, near_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The best assignment that respects places: most within reach, then fewest moves, most placed, least distance.
 
-    One column per place; the cost of a pair is its km, plus B2 + B when the
-    pair is prohibited and B when it is beyond the catchment. B2 exceeds any
-    total distance and B exceeds any total of B2s and distances, so the
-    minimum-cost assignment is lexicographically best (all in float64, exact
-    well beyond the 1e-3 km that matters).
+    One column per place; the cost of a pair is its km, plus B when it is
+    beyond the catchment and B + B2 when it is prohibited (needs not met, or
+    beyond reach with near_only); a child kept in its current home (current)
+    earns -D. B2 exceeds any total distance, D any total of B2s and distances,
+    and B any total of D, B2 and distance, so the minimum-cost assignment is
+    lexicographically best: a settled child is moved only when that brings
+    another child within reach (all in float64, exact well beyond the 1e-3 km
+    that matters).
     """
     n = len(children)
     home, km = np.full(n, -1), np.full(n, np.nan)
+    active = np.ones(n, bool) if active is None else np.asarray(active, bool)
     cap = homes["available"].to_numpy(int)
     cols = np.flatnonzero(cap > 0)
     feas = matches(children["mask"].to_numpy(np.int64), homes["mask"].to_numpy(np.int64)[cols])
-    rows = np.flatnonzero(feas.any(axis=1))
+    d_all = _distance_matrix(children, homes.iloc[cols]) if near_only else None
+    if near_only:
+        feas &= np.isfinite(d_all) & (d_all <= radius_km * (1 + 1e-9))
+    rows = np.flatnonzero(feas.any(axis=1) & active)
     if rows.size == 0:
         return home, km
-    d = _distance_matrix(children.iloc[rows], homes.iloc[cols])
+    d = d_all[rows] if near_only else _distance_matrix(children.iloc[rows], homes.iloc[cols])
     feas = feas[rows]
     slot_home = np.repeat(np.arange(cols.size), cap[cols])
     dmax = float(np.nanmax(d)) if np.isfinite(d).any() else 0.0
     pairs = min(rows.size, slot_home.size)
     b2 = pairs * (dmax + 1.0) + 1.0
-    b = pairs * (b2 + dmax + 1.0) + 1.0
+    cur = np.full(rows.size, -1) if current is None else np.asarray(current)[rows]
+    # The current home's column (-1 when the child has none among the homes with a place).
+    col_of = np.full(len(homes), -1)
+    col_of[cols] = np.arange(cols.size)
+    cur_col = np.where(cur >= 0, col_of[np.maximum(cur, 0)], -1)
+    # Only a stay the rules allow earns the bonus (a home beyond reach, or one that does not meet the needs, is no stay).
+    stay = np.flatnonzero(cur_col >= 0)
+    stay = stay[feas[stay, cur_col[stay]]]
+    moves = bool(stay.size)
+    dd = pairs * (b2 + dmax + 1.0) + 1.0 if moves else 0.0
+    b = pairs * (dd + b2 + dmax + 1.0) + 1.0
     located = np.isfinite(d)
     cost = np.where(located, d, 0.0) + np.where(located & (d <= radius_km), 0.0, b)
     cost = np.where(feas, cost, b + b2 + dmax)
+    if moves:
+        cost[stay, cur_col[stay]] -= dd
     r, c = linear_sum_assignment(cost[:, slot_home])
     keep = feas[r, slot_home[c]]
     r, h = r[keep], slot_home[c[keep]]
@@ -240,14 +277,15 @@ def exact_cells(children: pd.DataFrame, homes: pd.DataFrame) -> int:
 
 
 def assign(children: pd.DataFrame, homes: pd.DataFrame, radius_km: float = CATCHMENT_KM,
-           method: str = "auto") -> tuple[np.ndarray, np.ndarray, str]:
+           method: str = "auto", current: np.ndarray | None = None, active: np.ndarray | None = None,
+           near_only: bool = False) -> tuple[np.ndarray, np.ndarray, str]:
     """Share the places out, exactly when the problem is small enough, greedily when not; says which it used."""
     if method == "auto":
         method = "optimal" if exact_cells(children, homes) <= EXACT_MAX_CELLS else "greedy"
     if method == "optimal":
-        return (*assign_optimal(children, homes, radius_km), method)
+        return (*assign_optimal(children, homes, radius_km, current, active, near_only), method)
     if method == "greedy":
-        return (*assign_greedy(children, homes, radius_km), method)
+        return (*assign_greedy(children, homes, radius_km, current=current, active=active, near_only=near_only), method)
     raise ValueError(f"method must be auto, optimal or greedy, not {method!r}")
 
 
@@ -313,6 +351,37 @@ def reach(children: pd.DataFrame, homes: pd.DataFrame, radius_km: float) -> pd.D
     return out
 
 
+MODES = {"today": "From today's placements", "free": "If every place were free"}
+# A child's position today, before matching (see today_status).
+TODAY = {"settled": "Within reach, in a home that meets their needs",
+         "settled_other": "Within reach, not in one of the region's homes (needs not checked)",
+         "unmet": "Within reach, in a home that does not meet their needs",
+         "far": "Beyond reach", "unknown": "Distance not known"}
+SETTLED = ("settled", "settled_other")
+
+
+def today_status(children: pd.DataFrame, homes: pd.DataFrame, radius_km: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each child's position today (TODAY's keys) and the row of the home they are in (-1 when not one of ours).
+
+    Settled children are within reach of home and either in a home that meets
+    every need category they have or in a placement the data cannot check (not
+    one of the region's homes, e.g. supported accommodation or a home outside
+    the region): matching from today leaves them where they are.
+    """
+    n = len(children)
+    urns = children["placement_urn"] if "placement_urn" in children else pd.Series([None] * n)
+    index = pd.Series(np.arange(len(homes)), index=homes["urn"].to_numpy())
+    current = urns.map(index).fillna(-1).astype(int).to_numpy()
+    km = pd.to_numeric(children["km_today"], errors="coerce").to_numpy(float) if "km_today" in children \
+        else np.full(n, np.nan)
+    cm, hm = children["mask"].to_numpy(np.int64), homes["mask"].to_numpy(np.int64)
+    meets = (current >= 0) & ((cm & ~hm[np.maximum(current, 0)]) == 0)
+    near = np.isfinite(km) & (km <= radius_km * (1 + 1e-9))
+    status = np.select([near & meets, near & (current < 0), near, np.isfinite(km)],
+                       ["settled", "settled_other", "unmet", "far"], "unknown").astype(object)
+    return status, current
+
+
 @dataclass
 class MatchResult:
     """Matching for one round: one row per child (internal, unsuppressed) and per home, with the settings used."""
@@ -325,6 +394,7 @@ class MatchResult:
     method: str = "optimal"
     vacancies_only: bool = False
     cohort_names: dict[int, str] = field(default_factory=dict)
+    mode: str = "today"
 
     @property
     def miles(self) -> float:
@@ -332,33 +402,62 @@ class MatchResult:
         return miles(self.radius_km)
 
 
+def _outcome(status: np.ndarray, home: np.ndarray, km: np.ndarray, radius_km: float, mode: str) -> np.ndarray:
+    """near / far / none per child: where matching leaves them (from today, an unmatched child stays as today)."""
+    close = np.isfinite(km) & (km <= radius_km * (1 + 1e-9))
+    if mode == "free":
+        return np.where(close, "near", np.where(home >= 0, "far", "none"))
+    # From today only moves within reach are made; anyone else stays where they are: within reach if settled,
+    # in a home that does not meet their needs ("none": no matching place), or beyond reach.
+    stays = np.where(np.isin(status, SETTLED), "near", np.where(status == "unmet", "none", "far"))
+    return np.where(home >= 0, np.where(close, "near", "far"), stays)
+
+
 def match(children: pd.DataFrame, homes: pd.DataFrame, categories: list[str], labels: dict[str, str] | None = None,
-          radius_km: float = CATCHMENT_KM, method: str = "auto", **settings) -> MatchResult:
+          radius_km: float = CATCHMENT_KM, method: str = "auto", mode: str = "today", **settings) -> MatchResult:
     """Reach and a capacity-respecting assignment for given children and homes.
 
     children: child_id, la_code, lat, lon, mask (category bits) and anything
-    else to carry through (km_today, cohort, age_band...). homes: urn, lat, lon,
-    mask, available (places it can offer). Adds to children: homes_meeting,
-    homes_with_place, nearest_urn, nearest_km, reach, binding_near,
-    binding_region, home_near, home_urn, home_km, outcome.
+    else to carry through (km_today, placement_urn, cohort, age_band...).
+    homes: urn, lat, lon, mask, available (places it can offer). Adds to
+    children: homes_meeting, homes_with_place, nearest_urn, nearest_km, reach,
+    binding_near, binding_region, home_near, today, to_move, home_urn, home_km,
+    outcome, moved.
+
+    mode "today" (the default) starts from today's placements: settled
+    children (within reach in a home that meets their needs, or within reach
+    where the data cannot check) keep their place unless moving them brings
+    another child within reach, and only moves within reach are made. mode
+    "free" re-places every child as if every place were free.
     """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {list(MODES)}, not {mode!r}")
     children = children.reset_index(drop=True)
     homes = homes.reset_index(drop=True)
     r = reach(children, homes, radius_km)
-    home, km, used = assign(children, homes, radius_km, method)
+    status, current = today_status(children, homes, radius_km)
+    if mode == "free":
+        home, km, used = assign(children, homes, radius_km, method)
+    else:
+        # Children settled outside the region's homes are not matched: nothing the region has would bring them closer.
+        # Only a settled child's home is one to keep (the others' homes are beyond reach or do not meet their needs).
+        home, km, used = assign(children, homes, radius_km, method, current=np.where(status == "settled", current, -1),
+                                active=status != "settled_other", near_only=True)
     urns = homes["urn"].to_numpy(object)
     out = pd.concat([children, r], axis=1)
     # Object columns keep "no home" as None rather than pandas' missing-string marker.
     out["nearest_urn"] = pd.Series(np.where(r["nearest_home"].to_numpy() >= 0, urns[np.maximum(r["nearest_home"], 0)],
                                             None), dtype=object)
+    out["today"] = status
+    out["to_move"] = ~np.isin(status, SETTLED)
     out["home_urn"] = pd.Series(np.where(home >= 0, urns[np.maximum(home, 0)], None), dtype=object)
     out["home_km"] = km
-    close = np.isfinite(km) & (km <= radius_km * (1 + 1e-9))
-    out["outcome"] = np.where(close, "near", np.where(home >= 0, "far", "none"))
+    out["outcome"] = _outcome(status, home, km, radius_km, mode)
+    out["moved"] = (status == "settled") & (home != current)
     out = out.drop(columns="nearest_home")
     homes = homes.assign(taken=np.bincount(home[home >= 0], minlength=len(homes)))
     return MatchResult(out, homes, list(categories), dict(labels or {c: c for c in categories}),
-                       float(radius_km), used, **settings)
+                       float(radius_km), used, mode=mode, **settings)
 
 
 # -- the database -------------------------------------------------------------------------------
@@ -409,19 +508,21 @@ def load_homes(db: Database, categories: list[str], children: pd.DataFrame, vaca
 
 
 def matching(db: Database, round_id: int | None, radius_km: float = CATCHMENT_KM, vacancies_only: bool = False,
-             method: str = "auto") -> MatchResult:
+             method: str = "auto", mode: str = "today") -> MatchResult:
     """Match every child in the round to the region's homes (the whole round at once: places are shared)."""
     categories, labels = taxonomy(db)
     children = load_children(db, round_id, categories)
     homes = load_homes(db, categories, children, vacancies_only)
     names = provision.cohorts(db, round_id)
-    return match(children, homes, categories, labels, radius_km, method, vacancies_only=vacancies_only,
+    return match(children, homes, categories, labels, radius_km, method, mode, vacancies_only=vacancies_only,
                  cohort_names={int(c): str(n) for c, n in zip(names["cohort"], names["name"])})
 
 
 # -- aggregates (raw) and their suppressed display ---------------------------------------------------
 
-COUNTS = ["children", "reach_near", "reach_far", "reach_none", "placed_near", "placed_far", "unplaced"]
+COUNTS = ["children", "settled", "to_move", "reach_near", "reach_far", "reach_none", "placed_near", "placed_far",
+          "unplaced", "moved"]
+EXTRA = ["today_known", "today_far", "far_after", "none_registered"]
 
 
 def _view(result: MatchResult, la: str | None = None, age_band: str | None = None) -> pd.DataFrame:
@@ -435,18 +536,26 @@ def _view(result: MatchResult, la: str | None = None, age_band: str | None = Non
 
 
 def counts(children: pd.DataFrame, radius_km: float = CATCHMENT_KM) -> dict[str, int]:
-    """Raw totals: children, reach levels, assignment outcomes and today's placements within the catchment."""
+    """Raw totals: children, where they are today, reach levels, assignment outcomes and moves."""
     today = children["km_today"]
+    to_move = children["to_move"] if "to_move" in children else pd.Series(True, index=children.index)
+    far_today = today > radius_km * (1 + 1e-9)
     return {
         "children": len(children),
+        "settled": int((~to_move).sum()),
+        "to_move": int(to_move.sum()),
         "reach_near": int((children["reach"] == "near").sum()),
         "reach_far": int((children["reach"] == "far").sum()),
         "reach_none": int((children["reach"] == "none").sum()),
         "placed_near": int((children["outcome"] == "near").sum()),
         "placed_far": int((children["outcome"] == "far").sum()),
         "unplaced": int((children["outcome"] == "none").sum()),
+        "moved": int(children["moved"].sum()) if "moved" in children else 0,
         "today_known": int(today.notna().sum()),
-        "today_far": int((today > radius_km * (1 + 1e-9)).sum()),
+        "today_far": int(far_today.sum()),
+        # Beyond reach today and still not within reach after matching: from today, nobody placed within reach
+        # today is counted here, so a group's share can only fall.
+        "far_after": int((far_today & (children["outcome"] != "near")).sum()),
         "none_registered": int((children["homes_meeting"] == 0).sum()),
     }
 
@@ -459,7 +568,7 @@ def _pct(part, whole):
 def _grouped(children: pd.DataFrame, key: str, radius_km: float) -> pd.DataFrame:
     """counts() per value of key."""
     rows = [{key: k, **counts(g, radius_km)} for k, g in children.groupby(key, sort=True, dropna=True)]
-    return pd.DataFrame(rows, columns=[key, *COUNTS, "today_known", "today_far", "none_registered"])
+    return pd.DataFrame(rows, columns=[key, *COUNTS, *EXTRA])
 
 
 def _miles_text(result: MatchResult, short: bool = False) -> str:
@@ -472,14 +581,18 @@ def _miles_text(result: MatchResult, short: bool = False) -> str:
 def _labels(result: MatchResult) -> dict[str, str]:
     """Short table headings with the catchment in them: 'Could' is each child alone, 'Placed' is places shared."""
     m = _miles_text(result, short=True)
+    today = result.mode == "today"
     return {
         "children": "Children",
+        "settled": "Settled today",
+        "to_move": "To bring closer",
         "reach_near": f"Could: within {m}",
         "reach_far": "Could: only further",
         "reach_none": "Could: nowhere",
         "placed_near": f"Placed: within {m}",
-        "placed_far": "Placed: further",
-        "unplaced": "Placed: no place left",
+        "placed_far": "Stays beyond reach" if today else "Placed: further",
+        "unplaced": "Stays, needs not met" if today else "Placed: no place left",
+        "moved": "Settled, moved",
         "pct_far": "% beyond, matched",
         "pct_far_today": "% beyond, today",
     }
@@ -489,11 +602,17 @@ def _display(result: MatchResult, table: pd.DataFrame, first: str, first_label: 
              la_col: str | None) -> Suppressed:
     """Rates, suppression (reach and outcome columns each add up to children) and headings."""
     t = table.copy()
-    t["pct_far"] = np.round(_pct(t["placed_far"] + t["unplaced"], t["children"]), 0)
+    if result.mode == "today":
+        # Like for like with today: of the children whose distance today is known, those beyond reach after matching.
+        t["pct_far"] = np.round(_pct(t["far_after"], t["today_known"]), 0)
+    else:
+        t["pct_far"] = np.round(_pct(t["placed_far"] + t["unplaced"], t["children"]), 0)
     t["pct_far_today"] = np.round(_pct(t["today_far"], t["today_known"]), 0)
+    # A share beside its base gives back the children it counts (and the rest): hidden when either is 1-4.
+    bases = {"pct_far": t["today_known"] if result.mode == "today" else t["children"], "pct_far_today": t["today_known"]}
     t = t[[first, *COUNTS, "pct_far", "pct_far_today", *([la_col] if la_col and la_col != first else [])]]
     s = suppress(t, COUNTS, rates={"pct_far": "children", "pct_far_today": "children"},
-                 row_totals=True, col_totals=True, la_col=la_col, viewer=viewer)
+                 row_totals=True, col_totals=True, la_col=la_col, viewer=viewer, shares=bases)
     names = {first: first_label, **_labels(result)}
     return Suppressed(s.display.rename(columns=names), s.numeric.rename(columns=names), s.mask.rename(columns=names))
 
@@ -579,15 +698,20 @@ def tiles(result: MatchResult, viewer: Viewer = PUBLIC, la: str | None = None,
     # The parts of each split add up to the children shown, so they are suppressed together.
     reach = partition_counts({"near": c["reach_near"], "far": c["reach_far"], "none": c["reach_none"]}, see)
     placed = partition_counts({"near": c["placed_near"], "far": c["placed_far"], "none": c["unplaced"]}, see)
+    today = partition_counts({"settled": c["settled"], "to_move": c["to_move"]}, see)
+    after = (rate(c["far_after"], c["today_known"]) if result.mode == "today"
+             else rate(c["placed_far"] + c["unplaced"], c["children"]))
     # Short labels: a shared screen shows four tiles a row in large type. The page says which are which.
     return {
         "Children in the round": hidden_count(c["children"], see),
         f"Within {m}": reach["near"],
         "Only further away": reach["far"],
         "None with a place": reach["none"],
+        "Settled today": today["settled"],
+        "To bring closer": today["to_move"],
         f"Placed within {m}": placed["near"],
-        "No place left": placed["none"],
-        f"Beyond {_miles_text(result, short=True)}, matched": rate(c["placed_far"] + c["unplaced"], c["children"]),
+        ("Stays, needs not met" if result.mode == "today" else "No place left"): placed["none"],
+        f"Beyond {_miles_text(result, short=True)}, matched": after,
         f"Beyond {m} today": rate(c["today_far"], c["today_known"]),
     }
 
@@ -600,11 +724,26 @@ def method_text(result: MatchResult) -> str:
     places = ("Only empty places count." if result.vacancies_only else
               "A home's places are its registered places minus those occupied, plus those this round's own children "
               "hold there, since they are the children being matched.")
+    m = f"{result.miles:.0f} miles"
+    if result.mode == "today":
+        start = (f"Matching starts from today's placements. A child is settled when placed within {m} of home in a "
+                 "home that meets every need category they have, or within reach in a placement the data cannot "
+                 "check (not one of the region's homes); settled children keep their place. The others are to bring "
+                 f"closer: placed beyond {m}, or in a home not registered for all their needs. Only moves within reach "
+                 "are made; a child who cannot be given a matching place within reach stays where they are. ")
+        goal = (f"most children within {m} first, then fewest settled children moved (a settled child moves only "
+                "when that frees a place bringing another child within reach), then least total distance.")
+        after = (f" '% beyond, matched' counts, of the children whose distance today is known, those beyond {m} "
+                 "today and still beyond after matching, so it can only fall below today's.")
+    else:
+        start = "Scenario: if every place were free. Every child is placed again from scratch, settled or not. "
+        goal = f"most children within {m} first, then most children placed, then least total distance."
+        after = (" This can move settled children further away to bring others closer, so a group's share beyond "
+                 "reach can rise; the default starts from today's placements instead.")
     return (
-        f"A home matches a child when it is registered to meet every need category the child has (it meets a "
+        start + f"A home matches a child when it is registered to meet every need category the child has (it meets a "
         f"category when it is registered for any need in it). {places} A child has a matching home within reach when "
-        f"one with a place lies within {result.miles:.0f} miles of their home postcode sector, in a straight line. "
-        f"Places are then shared out with {how}: most children within {result.miles:.0f} miles first, then most "
-        "children placed, then least total distance. A need binds when a home within reach meets all the child's "
-        "other needs. Homes list no age range, so ages are not matched."
+        f"one with a place lies within {m} of their home postcode sector, in a straight line. "
+        f"Places are then shared out with {how}: {goal} A need binds when a home within reach meets all the child's "
+        "other needs. Homes list no age range, so ages are not matched." + after
     )

@@ -20,6 +20,7 @@ import pandas as pd
 
 from audit.analysis import gaps
 from audit.db import Database
+from audit.geography import region
 from audit.filters import Filters
 from audit.suppress import PUBLIC, Suppressed, Viewer, hidden_count, suppress
 
@@ -161,7 +162,38 @@ def supply(db: Database, sel: Selection) -> pd.DataFrame:
         return db.q("gaps_sb_providers", sen=sel.key.upper() if sel.kind == "sen" else None,
                     age_min=sel.age_min, age_max=sel.age_max)
     categories = cohort_categories(db, sel.round_id, sel.cohort) if sel.cohort is not None else []
-    return db.q("gaps_homes", categories=categories, **_need_params(sel))
+    homes = db.q("gaps_homes", categories=categories, **_need_params(sel))
+    return competing(db, homes, sel.round_id)
+
+
+def competing(db: Database, homes: pd.DataFrame, round_id: int | None) -> pd.DataFrame:
+    """Homes with the places children of LAs outside the audit use taken off their capacity (occupancy data).
+
+    Those places are not there for the audited children, so counting them
+    would overstate access. places keeps the registered number.
+    """
+    used = db.q("gaps_outside_use", round_id=round_id).set_index("urn")["used_outside"]
+    out = homes.copy()
+    out["used_outside"] = out["id"].map(used).fillna(0).astype(int)
+    out["capacity"] = (out["places"] - out["used_outside"]).clip(lower=0)
+    return out
+
+
+def supply_note(db: Database, sel: Selection) -> str:
+    """What residential access counts and what it does not, with the figures, for the method note."""
+    homes = supply(db, sel)
+    places, outside = int(homes["places"].sum()), int(homes["used_outside"].sum())
+    beyond = homes[~homes["la_code"].isin(region.REGION_LAS)]
+    share = f" ({100 * outside / places:.0f}%)" if places else ""
+    return (f"Counted: the {int(homes['capacity'].sum()):,} places of the matching homes left for the audited LAs' "
+            f"children: {places:,} registered less {outside:,}{share} used by children of LAs outside the audit "
+            "(occupancy data). "
+            + (f"{len(beyond):,} homes just outside the region are in the data and count where within reach. "
+               if len(beyond) else "Homes just outside the region would count where within reach, but the data "
+               "has none. ")
+            + "Not counted: places used by the audited LAs' own children are counted as available to them (they are "
+            "the children the access is for); vacancies are not known beyond the occupancy data; children of LAs "
+            "outside the audit are not demand.")
 
 
 def towns(db: Database) -> pd.DataFrame:
@@ -399,7 +431,10 @@ def matching_text(sel: Selection) -> str:
     cohort = (f" A cohort's homes are those registered for every need category that at least "
               f"{COHORT_DEFINING_SHARE:.0%} of its children have.")
     return ("Demand is the children in the audit round with the chosen need (or in the chosen cohort), at their home "
-            "postcode sector; supply is the places in children's homes registered to meet that need. Homes take "
+            "postcode sector; supply is the places in children's homes registered to meet that need, less the places "
+            "children of LAs outside the audit use (occupancy data). Homes just outside the region count where they "
+            "are in the data and within reach. Not counted: vacancies beyond what the occupancy data says, and "
+            "children of LAs outside the audit as demand. Homes take "
             "children of any age, so the age band narrows demand only." + (cohort if sel.kind == "cohort" else ""))
 
 

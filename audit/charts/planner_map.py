@@ -69,3 +69,32 @@ def plan_map(plan: planner.Plan, viewer: Viewer = PUBLIC, focus: str | None = No
                             ("#ffffff", "Home with places free")], 16 if large else 13,
                 position="topright").add_to(m)
     return m
+
+
+def scenarios_map(points: pd.DataFrame, radius_km: float, large: bool = False):
+    """The new homes of two to four saved scenarios on one map: one colour per scenario, numbered as in each plan."""
+    las = geo.las()
+    m = maps.base_map(maps.focus_bounds(las, None), large)
+    m.options.update(zoom_snap=0.25, zoom_delta=0.5)
+    maps.la_lines(m, las, weight=2.0, opacity=0.8)
+    font = 16 if large else 12
+    side = 30 if large else 24
+    names = list(dict.fromkeys(points["scenario"]))
+    colours = {n: OKABE_ITO[(i + 5) % len(OKABE_ITO)] for i, n in enumerate(names)}
+    # Scenarios that share a town would hide each other's markers: nudge each scenario a little.
+    shift = {n: (i - (len(names) - 1) / 2) * 0.012 for i, n in enumerate(names)}
+    for name in names:
+        group = folium.FeatureGroup(name=str(name))
+        for p in points[points["scenario"] == name].itertuples(index=False):
+            at = (float(p.lat), float(p.lon) + shift[name])
+            folium.Circle((float(p.lat), float(p.lon)), radius=radius_km * 1000, color=colours[name], weight=1.5,
+                          dash_array="6 6", fill=False, interactive=False).add_to(group)
+            icon = folium.DivIcon(html=(f'<div style="width:{side}px;height:{side}px;border-radius:{side // 2}px;'
+                                        f'background:{colours[name]};color:#fff;border:2px solid #222;font:700 '
+                                        f'{int(side * 0.55)}px/{side - 4}px sans-serif;text-align:center">{int(p.rank)}</div>'),
+                                  icon_size=(side, side), icon_anchor=(side // 2, side // 2))
+            tip = f"<b>{escape(str(name))}</b>: new home {int(p.rank)}, {escape(str(p.town))} ({escape(str(p.la))})"
+            folium.Marker(at, icon=icon, tooltip=folium.Tooltip(tip, style=f"font-size:{font}px")).add_to(group)
+        group.add_to(m)
+    maps.Legend("Scenarios", [(colours[n], str(n)) for n in names], 16 if large else 13, position="topright").add_to(m)
+    return m

@@ -1,4 +1,4 @@
--- Schema of the audit database (version 2; migrate_N.sql bring older files up to date). Applied by audit.db.Database.migrate().
+-- Schema of the audit database (version 3; migrate_N.sql bring older files up to date). Applied by audit.db.Database.migrate().
 CREATE TABLE IF NOT EXISTS schema_version (
     version     INTEGER NOT NULL,
     applied_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
@@ -205,6 +205,24 @@ CREATE TABLE IF NOT EXISTS imports (
     n_warnings  INTEGER NOT NULL DEFAULT 0,
     detail      VARCHAR,
     imported_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+);
+
+-- Saved plans (v3): named scenarios per audit round, raw figures (suppressed when shown).
+CREATE TABLE IF NOT EXISTS scenarios (
+    round_id      INTEGER NOT NULL,
+    name          VARCHAR NOT NULL,
+    settings      VARCHAR NOT NULL,   -- JSON: the plan's inputs (homes, places, for, miles, LA, rules, cost a place)
+    sites         VARCHAR NOT NULL,   -- JSON: one object per new home (town, LA, lat, lon, places, children)
+    children      INTEGER NOT NULL,   -- children the plan is for
+    to_bring_closer INTEGER NOT NULL,
+    near_before   INTEGER NOT NULL,   -- within reach after matching with today's homes
+    near_after    INTEGER NOT NULL,   -- ... and with the new homes added
+    running_weekly  DOUBLE,
+    replaced_weekly DOUBLE,
+    moved_in      INTEGER,
+    miles_saved   DOUBLE,
+    saved_at      TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    PRIMARY KEY (round_id, name)
 );
 
 -- Metadata (e.g. whether the data is the synthetic sample) -------------------
