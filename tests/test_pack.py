@@ -248,3 +248,30 @@ def test_data_page_button_makes_the_pack_with_progress_and_offers_the_download(m
     table = next(s for s in shown[1].shapes if s.has_table).table
     bold = [row.cells[0].text for row in list(table.rows)[1:] if row.cells[0].text_frame.paragraphs[0].font.bold]
     assert bold == ["Norfolk"]
+
+
+def test_saved_scenarios_get_a_slide_with_the_planners_comparison(sample_db, tmp_path):
+    from audit.analysis import scenarios
+
+    for name, homes in (("Three homes", "3"), ("One home", "1")):
+        assert main(["--db", str(sample_db.path), "plan", "--homes", homes, "--places", "4", "--save", name,
+                     "--out", str(tmp_path / f"{homes}.csv")]) == 0
+    built = slides.build(sample_db, views=["scenarios"])
+    s = next(x for x in built.slides if x.key == "scenarios")
+    assert s.table.columns[1:] == ["One home", "Three homes"]  # newest first, as the page lists them
+    round_id = int(sample_db.scalar("SELECT max(round_id) FROM rounds"))
+    page = scenarios.compare(sample_db, round_id, ["One home", "Three homes"], PUBLIC).set_index("Figure")
+    for row in s.table.rows:
+        assert row[1:] == [page.loc[row[0], "One home"], page.loc[row[0], "Three homes"]], row[0]
+    # The takeaway names the plan bringing the most children within reach, with the figure the table shows.
+    shown = page.loc["Brought within reach"]
+    assert "'Three homes' brings the most children within reach (" + shown["Three homes"] + ")" in s.takeaway
+    deck = _deck(pack.render(built, ".pptx"))
+    assert any("Saved planning scenarios" in (sh.text_frame.text if sh.has_text_frame else "")
+               for sl in deck for sh in sl.shapes)
+
+
+def test_no_saved_scenarios_leaves_the_view_out_and_says_why(sample_db):
+    built = slides.build(sample_db, views=["scenarios", "overview"])
+    assert [s.key for s in built.slides if s.key in ("scenarios", "overview")] == ["overview"]
+    assert "no planning scenarios" in built.skipped["scenarios"]

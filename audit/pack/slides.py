@@ -405,11 +405,37 @@ def forecast_slide(scope: Scope) -> Slide:
 
 
 def scenarios_slide(scope: Scope) -> Slide:
-    """Saved planning scenarios: shown once the database keeps them (a scenarios table); until then left out."""
-    tables = set(scope.db.query("SELECT table_name FROM information_schema.tables")["table_name"])
-    if "scenarios" not in tables:
-        raise Unavailable("no planning scenarios are saved (this database has no scenarios table)")
-    raise Unavailable("saved scenarios exist, but this version of the pack cannot lay them out yet")
+    """Saved planning scenarios side by side (the newest four), as the planner's Scenarios view compares them."""
+    from audit.analysis import scenarios
+
+    kept = scenarios.saved(scope.db, scope.filters.round_id)
+    if kept.empty:
+        raise Unavailable("no planning scenarios are saved for this round")
+    names = kept["name"].head(scenarios.MAX_COMPARE).tolist()
+    table = scenarios.compare(scope.db, scope.filters.round_id, names, PUBLIC)
+    rows = {r["Figure"]: r for _, r in table.iterrows()}
+    best = max(names, key=lambda n: _number_or(rows["Brought within reach"][n]))
+    takeaway = (f"{len(names)} saved plan{'s' if len(names) > 1 else ''} for round {scope.round_label}: "
+                f"'{best}' brings the most children within reach ({rows['Brought within reach'][best]}), "
+                f"running at {rows['Running cost a year'][best]} a year against "
+                f"{rows['Placements replaced, a year'][best]} for the placements it replaces.")
+    keep = ["Planned for", "New homes × places", "Towns", "Children to bring closer", "Within reach, before",
+            "Within reach, after", "Brought within reach", "Running cost a year", "Placements replaced, a year",
+            "Saving a year", "Miles saved"]
+    shown = table[table["Figure"].isin(keep)]
+    return Slide("scenarios", f"Saved planning scenarios: {scope.place}", takeaway, None,
+                 Table(["Figure"] + names, shown[["Figure"] + names].astype(str).values.tolist(), "scenarios"),
+                 _source(scope, f"planning scenarios saved for round {scope.round_label}"),
+                 "Each plan starts from today's placements; a new home is assumed to meet every need of the "
+                 "children it is planned for.")
+
+
+def _number_or(text: str, default: float = -1.0) -> float:
+    """A shown count as a number for ranking; hidden ('<5', 'c') ranks below every shown one."""
+    try:
+        return float(str(text).replace(",", ""))
+    except ValueError:
+        return default
 
 
 Builder = Callable[[Scope], Slide]
