@@ -82,6 +82,9 @@ def cmd_import(db: Database, args) -> int:
                             progress=_progress)
         for w in r.warnings:
             print(f"warning: {w}", file=sys.stderr)
+        for f in r.files.itertuples():
+            print(f"read {f.file}" + (f" (YEAR {f.label})" if f.label and f.label not in f.file else "")
+                  + f": {f.table}, {f.rows:,} rows, year {f.read_as or 'none'} ({f.how})")
         print(f"round '{r.round_label}' (audit date {r.audit_date}): {r.children} children in residential care; "
               f"{r.episodes} episodes kept from years {', '.join(map(str, r.years))}")
         print(r.by_la.to_string(index=False))

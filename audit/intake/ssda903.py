@@ -217,17 +217,17 @@ def read_files(paths: list[Path], la: str | None, labels: dict[Path, str] | None
         else:
             problems.append(Problem(label, None, "LA", None, "the file has no LA column: choose the LA it belongs to"))
             continue
-        year = None
+        # The label is only a hint: which year it means ("2017" is 2016-17 to some, 2017-18 to others) is decided
+        # from the dates in assign_years.
         if "year" in raw.columns:
-            yr = pd.to_numeric(raw["year"].str[:4], errors="coerce")
-            df["year"] = yr.to_numpy()
+            df["year_label"] = raw["year"].map(year_token).to_numpy()
         else:
-            year = year_from_path(label)
-            df["year"] = year
+            df["year_label"] = year_token(label)
+        df["year"] = np.nan
         for c in ("home_post", "pl_post"):
             if c in raw.columns:
                 df[c] = raw[c].to_numpy()  # unparsed text: geocoded below, then dropped
-        files.append(_File(path, label, table, df, year, len(df)))
+        files.append(_File(path, label, table, df, None, len(df)))
     return files, problems
 
 
@@ -245,15 +245,154 @@ def _latest(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return order.drop_duplicates(keys, keep="last").drop(columns=["_y", "_i"]).reset_index(drop=True)
 
 
-def _infer_years(eps: pd.DataFrame) -> pd.DataFrame:
-    """Files without a YEAR column or year in their name: the year ending 31 March after their latest date."""
-    if eps.empty or eps["year"].notna().all():
-        return eps
-    latest = eps[["decom", "dec"]].max(axis=1).groupby(eps["_file"]).transform("max")
-    inferred = latest.dt.year + ((latest.dt.month > 3).astype(int))
-    eps = eps.copy()
-    eps["year"] = eps["year"].fillna(inferred)
-    return eps
+def year_token(text: object) -> str | None:
+    """The collection-year label in a path or YEAR value: '2017-18' (also 2017_18, 2017/2018) or a bare '2017'."""
+    s = "" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text)
+    spans = [f"{a}-{b}" for a, b in re.findall(r"(?<!\d)(20\d{2})[-_/ ]?(?:20)?(\d{2})(?!\d)", s)
+             if (int(a) + 1) % 100 == int(b)]
+    if spans:
+        return spans[-1]
+    years = re.findall(r"(?<!\d)(20\d{2})(?!\d)", s)
+    return years[-1] if years else None
+
+
+def token_years(token: str | None) -> set[int]:
+    """Years ending 31 March a label could mean: '2017-18' only 2018; a bare '2017' either 2017 or 2018."""
+    if not token:
+        return set()
+    if "-" in token:
+        return {int(token[:4]) + 1}
+    return {int(token), int(token) + 1}
+
+
+def season(year: int) -> str:
+    """A collection year (ending 31 March) as written in publications: 2018 -> '2017-18'."""
+    return f"{year - 1}-{year % 100:02d}"
+
+
+def _year_ending(d: pd.Series) -> pd.Series:
+    """The year ending 31 March that contains each date."""
+    return d.dt.year + (d.dt.month > 3).astype(int)
+
+
+def year_from_dates(decom: pd.Series, dec: pd.Series) -> tuple[list[int], float]:
+    """Years a set of episodes fits best as one return, and the share that fits.
+
+    An episode fits the return for the year ending 31 March Y if it started by then and is still open or ended
+    within that year; the year most episodes fit wins, so one date past the year end does not move the return.
+    """
+    ok = decom.notna()
+    decom, dec = decom[ok], dec[ok]
+    if decom.empty:
+        return [], 0.0
+    start_y, end_y = _year_ending(decom), _year_ending(dec)
+    closed = dec.notna()
+    candidates = sorted(set(end_y[closed].astype(int)) | {int(start_y[~closed].max())} if (~closed).any()
+                        else set(end_y[closed].astype(int)))
+    scores = {y: int(((start_y <= y) & (~closed | (end_y == y))).sum()) for y in candidates}
+    best = max(scores.values())
+    return [y for y, v in scores.items() if v == best], best / len(decom)
+
+
+@dataclass
+class _Group:
+    """Rows of one file that carry one year label: the unit a collection year is decided for."""
+
+    file: _File
+    token: str | None
+    mask: np.ndarray
+
+
+def _groups(f: _File) -> list[_Group]:
+    """A file's rows by year label (a multi-LA extract's YEAR column can hold several)."""
+    tok = f.df["year_label"]
+    if tok.isna().all():
+        return [_Group(f, None, np.ones(len(f.df), bool))]
+    return [_Group(f, t, (tok == t).to_numpy()) for t in sorted(tok.dropna().unique())] + (
+        [_Group(f, None, tok.isna().to_numpy())] if tok.isna().any() else [])
+
+
+FIT_ONE_YEAR = 0.8  # an unlabelled episodes file fitting one year less well than this holds several years
+
+
+def assign_years(files: list[_File]) -> tuple[pd.DataFrame, list[Problem]]:
+    """Decide each file's collection year from its episode dates, check it against its label; say how it was read.
+
+    A bare label ('2017', '2017-episodes.csv') is ambiguous: public extracts label the 2017-18 return '2017'
+    (the year it starts), others the year it ends. The episode dates decide; the convention the episodes' labels
+    followed is then applied to the header and other tables, which have no dates of their own to decide from.
+    """
+    problems: list[Problem] = []
+    rows: list[dict] = []
+    by_token: dict[str, int] = {}
+    by_folder: dict[str, set[int]] = {}
+    offsets: set[int] = set()
+    for g in (g for f in files if f.table == "episodes" for g in _groups(f)):
+        df = g.file.df.loc[g.mask]
+        best, share = year_from_dates(df["decom"], df["dec"])
+        cands = token_years(g.token)
+        fit = [y for y in best if y in cands]
+        where = g.file.label + (f" (YEAR {g.token})" if "year" in g.file.df and g.token else "")
+        if fit:
+            year, how = min(fit), f"dates ({share:.0%} of episodes fit), label '{g.token}' agrees"
+            if len(token_years(g.token)) == 2:
+                offsets.add(year - int(g.token))
+                how += " (the label names the year the return " + ("starts" if year != int(g.token) else "ends") + ")"
+        elif best and (share >= FIT_ONE_YEAR or g.token):
+            year, how = min(best), f"dates ({share:.0%} of episodes fit)"
+            if g.token:
+                how += f"; the label '{g.token}' says otherwise"
+                problems.append(Problem(where, None, "year", g.token,
+                                        f"is labelled '{g.token}' but its episode dates are those of the year ending "
+                                        f"31 March {year}: read as {season(year)}", "warning"))
+        elif best:
+            year, how = None, f"several years (the best single year fits {share:.0%}): each episode in the year it ended"
+        else:
+            year, how = None, "no dates"
+        idx = g.file.df.index[g.mask]
+        if year is not None:
+            g.file.df.loc[idx, "year"] = year
+            if g.token:
+                by_token[g.token] = year
+            by_folder.setdefault(str(Path(g.file.label).parent), set()).add(year)
+        else:
+            g.file.df.loc[idx, "year"] = _year_ending(df["dec"]).fillna(_year_ending(df["decom"]).max()).to_numpy()
+        rows.append({"file": g.file.label, "table": "episodes", "label": g.token, "rows": int(g.mask.sum()),
+                     "year": year, "read_as": season(year) if year else None, "how": how})
+    if len(offsets) > 1:
+        problems.append(Problem("(all files)", None, "year", None,
+                                "the episodes files' year labels follow two conventions (some name the year a return "
+                                "starts, some the year it ends): each was read by its dates", "warning"))
+    for g in (g for f in files if f.table != "episodes" for g in _groups(f)):
+        year, how = _other_table_year(g, by_token, by_folder, offsets)
+        g.file.df.loc[g.file.df.index[g.mask], "year"] = year if year is not None else np.nan
+        rows.append({"file": g.file.label, "table": g.file.table, "label": g.token, "rows": int(g.mask.sum()),
+                     "year": year, "read_as": season(year) if year else None, "how": how})
+    for f in files:
+        ys = f.df["year"].dropna()
+        f.year = int(ys.max()) if len(ys) else None
+    out = pd.DataFrame(rows, columns=["file", "table", "label", "rows", "year", "read_as", "how"])
+    out["year"] = out["year"].astype("Int64")
+    return out, problems
+
+
+def _other_table_year(g: _Group, by_token: dict[str, int], by_folder: dict[str, set[int]],
+                      offsets: set[int]) -> tuple[int | None, str]:
+    """A header (or other dateless table)'s year: its episodes' year by label or folder, else its label's convention."""
+    if g.token and g.token in by_token:
+        return by_token[g.token], f"the episodes labelled '{g.token}'"
+    folder = by_folder.get(str(Path(g.file.label).parent), set())
+    if not g.token and len(folder) == 1:
+        return next(iter(folder)), "the episodes file in the same folder"
+    cands = token_years(g.token)
+    if len(cands) == 1:
+        return next(iter(cands)), f"label '{g.token}'"
+    if cands and len(offsets) == 1:
+        year = int(g.token) + next(iter(offsets))
+        return year, f"label '{g.token}', read as the episodes' labels were"
+    if cands:
+        return int(g.token), f"label '{g.token}' (taken as the year ending 31 March; no episodes to confirm it)"
+    return None, "no year (none needed)"
 
 
 def default_audit_date(eps: pd.DataFrame) -> dt.date:
@@ -477,7 +616,9 @@ def load(db: Database, paths: Iterable[str | Path], *, la: str | None = None, au
     if any(p.severity == "error" for p in problems):
         raise ImportFailed(problems)
     progress(0.4, "Combining years")
-    eps = _infer_years(_stack(files, "episodes"))
+    years_read, y_problems = assign_years(files)
+    problems += y_problems
+    eps = _stack(files, "episodes")
     for c in ("home_post", "pl_post", "urn", "place_provider", "reason_place_change", "rne", "ls", "cin", "rec"):
         if c not in eps:
             eps[c] = None if c not in ("home_post", "pl_post", "urn") else ""
@@ -488,7 +629,7 @@ def load(db: Database, paths: Iterable[str | Path], *, la: str | None = None, au
                                 "the last one read was kept", "warning"))
     # The same episode in two years' returns: the later return has its end date.
     eps = _latest(eps, ["la_code", "child", "decom"])
-    tables = {t: _infer_table_years(_stack(files, t)) for t in ("header", "missing", "oc2", "uasc", "dolo")}
+    tables = {t: _stack(files, t) for t in ("header", "missing", "oc2", "uasc", "dolo")}
     when = pd.Timestamp(audit_date).date() if audit_date else default_audit_date(eps)
     label = (round_label or "").strip() or f"SSDA903 {when.isoformat()}"
     progress(0.5, f"Geocoding postcodes of {len(eps):,} episodes")
@@ -500,7 +641,7 @@ def load(db: Database, paths: Iterable[str | Path], *, la: str | None = None, au
     digest = hashlib.sha256("".join(sorted(checksum(f.path) for f in files)).encode()).hexdigest()
     source = "; ".join(f.label for f in files)
     if not derive_round:
-        return _load_history(db, eps, history, files, problems, source, digest, when, pc_report, progress)
+        return _load_history(db, eps, history, years_read, problems, source, digest, when, pc_report, progress)
     progress(0.7, "Deriving the children in residential care")
     with db.write() as con:
         homes = con.execute("SELECT urn, lat, lon, district_code, postcode_sector FROM homes").df()
@@ -526,23 +667,13 @@ def load(db: Database, paths: Iterable[str | Path], *, la: str | None = None, au
         record_import(con, "ssda903", source[:1000], digest, len(history), len(warnings),
                       f"{len(children)} children in residential care on {when.isoformat()}; round '{label}'", round_id)
     progress(1.0, "Done")
-    file_table = pd.DataFrame([{"file": f.label, "table": f.table, "rows": f.rows,
-                                "year": f.year if f.year else (int(f.df["year"].max()) if f.df["year"].notna().any() else None)}
-                               for f in files])
     by_la = children.groupby("la_code").size().rename("children").reset_index()
     by_la.insert(1, "la", by_la["la_code"].map(lambda c: region.la_name(c)))
     years = sorted({int(y) for y in eps["year"].dropna().unique()})
-    return Import903(label, when, len(children), len(history), file_table, by_la, pc_report, warnings, years)
+    return Import903(label, when, len(children), len(history), years_read, by_la, pc_report, warnings, years)
 
 
-def _file_table(files: list[_File]) -> pd.DataFrame:
-    """One row per file read: its name, table, rows and collection year."""
-    return pd.DataFrame([{"file": f.label, "table": f.table, "rows": f.rows,
-                          "year": f.year if f.year else (int(f.df["year"].max()) if f.df["year"].notna().any() else None)}
-                         for f in files])
-
-
-def _load_history(db: Database, eps: pd.DataFrame, history: pd.DataFrame, files: list[_File], problems: list[Problem],
+def _load_history(db: Database, eps: pd.DataFrame, history: pd.DataFrame, years_read: pd.DataFrame, problems: list[Problem],
                   source: str, digest: str, when: dt.date, pc_report: pd.DataFrame,
                   progress: Progress) -> Import903:
     """Replace the covered LAs' episode history without deriving a round."""
@@ -560,13 +691,4 @@ def _load_history(db: Database, eps: pd.DataFrame, history: pd.DataFrame, files:
     progress(1.0, "Done")
     by_la = history.groupby("la_code")["child_id"].nunique().rename("children").reset_index()
     by_la.insert(1, "la", by_la["la_code"].map(lambda c: region.la_name(c)))
-    return Import903("", when, 0, len(history), _file_table(files), by_la, pc_report, warnings, years)
-
-
-def _infer_table_years(df: pd.DataFrame) -> pd.DataFrame:
-    """Other tables keep whatever year their file gave; none is needed to use them."""
-    if df.empty:
-        return df
-    if "year" not in df:
-        df = df.assign(year=np.nan)
-    return df
+    return Import903("", when, 0, len(history), years_read, by_la, pc_report, warnings, years)
