@@ -122,3 +122,38 @@ def test_year_from_dates_ignores_a_stray_date():
     dec = pd.to_datetime(pd.Series(["2017-05-01", None, "2018-01-10", "2018-04-01"]))
     best, share = import_903.year_from_dates(decom, dec)
     assert best == [2018] and share == 0.75
+
+
+def test_year_by_year_imports_accumulate_and_the_forecast_has_the_history(empty_db, tmp_path):
+    from audit.analysis import forecast
+
+    folder = yearly_folder(tmp_path)
+    all_at_once = tmp_path / "all.duckdb"
+    counts = []
+    for y in YEARS:
+        files = [folder / f"{y - 1}-{t}.csv" for t in ("episodes", "header")]
+        import_903.load(empty_db, files, la="Thurrock", derive_round=False)
+        counts.append(empty_db.scalar("SELECT count(*) FROM episodes"))
+    assert counts == sorted(counts) and counts[0] < counts[-1]
+    stored = empty_db.query("SELECT la_code, child_id, decom, dec, place, year FROM episodes ORDER BY ALL")
+    assert set(stored["year"]) == set(YEARS)
+    assert not stored.duplicated(["la_code", "child_id", "decom"]).any()
+    # The same as importing all five years at once, and in reverse order too.
+    from audit.db import Database
+
+    for order in (list(YEARS), list(reversed(YEARS))):
+        other = Database(tmp_path / f"o{order[0]}.duckdb")
+        other.init()
+        if order == list(YEARS):
+            import_903.load(other, [folder], la="Thurrock", derive_round=False)
+        else:
+            for y in order:
+                import_903.load(other, [folder / f"{y - 1}-{t}.csv" for t in ("episodes", "header")], la="Thurrock",
+                                derive_round=False)
+        got = other.query("SELECT la_code, child_id, decom, dec, place, year FROM episodes ORDER BY ALL")
+        other.close()
+        pd.testing.assert_frame_equal(got, stored)
+    cov = forecast.coverage(empty_db)
+    assert cov["first_year"].tolist() == [2020] and cov["last_year"].tolist() == [2024]
+    fc = forecast.forecast(empty_db, 1)
+    assert fc.last_date == dt.date(2024, 3, 31)

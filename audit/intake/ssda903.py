@@ -21,8 +21,10 @@ and three of the 22 needs:
 
 The other 19 needs are 'not recorded': the 903 does not hold them. A DoLo table
 (from 2026/27) sets dol_order; without one it is not recorded. The whole episode
-history (all placement types, sectors only) is kept in `episodes` for forecasting
-and replaces the history of the LAs the import covers.
+history (all placement types, sectors only) is kept in `episodes` for forecasting;
+a return replaces only its own LA and collection year, so years imported one at a
+time accumulate. The collection year of each file is decided from its dates
+(assign_years); YEAR columns and names that say '2017' only confirm it.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from audit import taxonomy
+from audit import sql, taxonomy
 from audit.geography import geo
 from audit.intake import geocode
 from audit.geography import region
@@ -654,12 +656,8 @@ def load(db: Database, paths: Iterable[str | Path], *, la: str | None = None, au
                                                    f"no child was in residential care ({', '.join(RESIDENTIAL)}) on "
                                                    f"{when.isoformat()}: choose another audit date")])
         warnings = [p for p in problems if p.severity == "warning"]
-        las = sorted(eps["la_code"].unique())
         progress(0.85, "Writing the episode history and the round")
-        con.execute("DELETE FROM episodes WHERE la_code IN (SELECT unnest(?::VARCHAR[]))", [las])
-        con.register("_eps", history)
-        con.execute(f"INSERT INTO episodes ({', '.join(history.columns)}) SELECT * FROM _eps")
-        con.unregister("_eps")
+        _write_history(con, history)
         needs = wide_needs(flags, taxonomy.codes())
         round_id, kept = write_round(con, label, children, needs, source=source[:1000], digest=digest,
                                      audit_date=when.isoformat(), is_sample=False, source_kind="ssda903",
@@ -673,6 +671,15 @@ def load(db: Database, paths: Iterable[str | Path], *, la: str | None = None, au
     return Import903(label, when, len(children), len(history), years_read, by_la, pc_report, warnings, years)
 
 
+def _write_history(con, history: pd.DataFrame) -> None:
+    """Add the import's episodes: each (LA, year) it brings replaces that LA's year; other years stay."""
+    con.register("_eps", history)
+    con.execute(sql.load("episodes_replace_years"))
+    con.execute(sql.load("episodes_drop_superseded"))
+    con.execute(f"INSERT INTO episodes ({', '.join(history.columns)}) " + sql.load("episodes_insert_new"))
+    con.unregister("_eps")
+
+
 def _load_history(db: Database, eps: pd.DataFrame, history: pd.DataFrame, years_read: pd.DataFrame, problems: list[Problem],
                   source: str, digest: str, when: dt.date, pc_report: pd.DataFrame,
                   progress: Progress) -> Import903:
@@ -682,10 +689,7 @@ def _load_history(db: Database, eps: pd.DataFrame, history: pd.DataFrame, years_
     years = sorted({int(y) for y in eps["year"].dropna().unique()})
     progress(0.85, "Writing the episode history")
     with db.write() as con:
-        con.execute("DELETE FROM episodes WHERE la_code IN (SELECT unnest(?::VARCHAR[]))", [las])
-        con.register("_eps", history)
-        con.execute(f"INSERT INTO episodes ({', '.join(history.columns)}) SELECT * FROM _eps")
-        con.unregister("_eps")
+        _write_history(con, history)
         record_import(con, "ssda903", source[:1000], digest, len(history), len(warnings),
                       f"episode history of {len(las)} LAs, years {', '.join(map(str, years))}; no round derived", None)
     progress(1.0, "Done")
