@@ -81,7 +81,7 @@ def cmd_import(db: Database, args) -> int:
         r = import_903.load(db, args.files, la=args.la, audit_date=args.audit_date, round_label=args.round,
                             progress=_progress)
         for w in r.warnings:
-            print(f"warning: {w}", file=sys.stderr)
+            print(f"{w.severity}: {w}", file=sys.stderr)
         for f in r.files.itertuples():
             print(f"read {f.file}" + (f" (YEAR {f.label})" if f.label and f.label not in f.file else "")
                   + f": {f.table}, {f.rows:,} rows, year {f.read_as or 'none'} ({f.how})")

@@ -181,56 +181,251 @@ class _File:
     rows: int
 
 
+# Every column of each table (shared/reference/ssda903.md), so anything else can be named as not used.
+ALL_COLUMNS: dict[str, set[str]] = {
+    "header": {"child", "sex", "dob", "ethnic", "upn", "mother", "mc_dob"},
+    "episodes": {"child", "decom", "rne", "ls", "cin", "place", "place_provider", "dec", "rec", "reason_place_change",
+                 "home_post", "pl_post", "urn"},
+    "uasc": {"child", "sex", "dob", "duc"},
+    "missing": {"child", "dob", "missing", "mis_start", "mis_end"},
+    "oc2": {"child", "dob", "sdq_score", "sdq_reason", "convicted", "health_check", "immunisations", "teeth_check",
+            "health_assessment", "substance_misuse", "intervention_received", "intervention_offered"},
+    "dolo": {"child", "dob", "dolo_start", "dolo_end"},
+}
+DATE_COLUMNS = ("decom", "dec", "dob", "duc", "mis_start", "mis_end", "dolo_start", "dolo_end", "mc_dob")
+SLASH_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
+LA_HELP = "say which LA they belong to: --la NAME on the command line, or 'LA of the files' on the Data page"
+
+
+def la_code_of(value: object) -> str | None:
+    """ONS code of any English LA given as code or name ('London Borough of Southwark', 'Norfolk County Council')."""
+    return any_la_code(value) or region.english_la_code(value)
+
+
 def read_files(paths: list[Path], la: str | None, labels: dict[Path, str] | None = None,
                progress: Progress = _noop) -> tuple[list[_File], list[Problem]]:
-    """Read, recognise and check every file; la applies to files without an LA column."""
+    """Read, recognise and check every file (every sheet of a workbook); la applies to files without an LA column."""
     labels = labels or {}
-    files, problems = [], []
-    la_code = any_la_code(la) if la else None
+    files, problems, no_la = [], [], []
+    la_code = la_code_of(la) if la else None
     if la and la_code is None:
         problems.append(Problem("(options)", None, "la", la, "is not a local authority in England"))
     for i, path in enumerate(paths):
         label = labels.get(path, str(path.name))
         progress(0.05 + 0.3 * i / max(len(paths), 1), f"Reading {label}")
         try:
-            raw = read_table(path, label=label, max_bytes=MAX_BYTES)
+            sheets = _read_sheets(path, label, problems)
         except ImportFailed as exc:
             problems += exc.problems
             continue
-        table = identify(raw.columns)
-        if table is None:
-            other = next((v for k, v in OTHER_903.items() if k in raw.columns), None)
-            msg = (f"is an SSDA903 {other} table, which the audit does not use: ignored" if other else
-                   "is not an SSDA903 table the audit reads (header, episodes, missing, oc2, uasc, dolo): ignored")
-            problems.append(Problem(label, None, None, None, msg, "warning"))
-            continue
-        df, found = check(raw, _specs(table), label)
-        problems += found
-        if df.empty:
-            continue
-        if "la" in raw.columns:
-            codes = {v: any_la_code(v) for v in raw["la"].unique()}
-            df["la_code"] = raw["la"].map(codes).to_numpy()
-            for idx in np.flatnonzero(df["la_code"].isna().to_numpy())[:200]:
-                problems.append(Problem(label, int(df["_row"].iat[idx]), "LA", raw["la"].iat[idx],
-                                        "is not a local authority in England (ONS code or name)"))
-        elif la_code:
-            df["la_code"] = la_code
-        else:
-            problems.append(Problem(label, None, "LA", None, "the file has no LA column: choose the LA it belongs to"))
-            continue
-        # The label is only a hint: which year it means ("2017" is 2016-17 to some, 2017-18 to others) is decided
-        # from the dates in assign_years.
-        if "year" in raw.columns:
-            df["year_label"] = raw["year"].map(year_token).to_numpy()
-        else:
-            df["year_label"] = year_token(label)
-        df["year"] = np.nan
-        for c in ("home_post", "pl_post"):
-            if c in raw.columns:
-                df[c] = raw[c].to_numpy()  # unparsed text: geocoded below, then dropped
-        files.append(_File(path, label, table, df, None, len(df)))
+        for sheet_label, raw in sheets:
+            f = _check_file(path, sheet_label, raw, la_code, problems)
+            if f == "no LA":
+                no_la.append(sheet_label)
+            elif f is not None:
+                files.append(f)
+    if no_la:
+        problems.append(Problem(", ".join(no_la[:5]) + (f" and {len(no_la) - 5} more" if len(no_la) > 5 else ""),
+                                None, "LA", None, f"{len(no_la)} file(s) have no LA column: {LA_HELP}"))
+    _read_month_first_alike(files, problems)
     return files, problems
+
+
+def _read_sheets(path: Path, label: str, problems: list[Problem]) -> list[tuple[str, pd.DataFrame]]:
+    """A CSV as one table; a workbook as each of its sheets that is a 903 table (the others named as ignored)."""
+    if path.suffix.lower() != ".xlsx":
+        return [(label, read_table(path, label=label, max_bytes=MAX_BYTES))]
+    heads = _sheet_headers(path)
+    if len(heads) <= 1:
+        return [(label, read_table(path, label=label, max_bytes=MAX_BYTES))]
+    out, ignored = [], []
+    for name, cols in heads.items():
+        if identify(cols) is None:
+            ignored.append(name)
+            continue
+        # The sheet's own full header picks it out (a UASC sheet also has the header's CHILD, SEX, DOB).
+        out.append((f"{label} [{name}]", read_table(path, required=cols, label=f"{label} [{name}]",
+                                                      max_bytes=MAX_BYTES)))
+    if ignored:
+        problems.append(Problem(label, None, None, None,
+                                f"sheets {', '.join(repr(n) for n in ignored)} are not SSDA903 tables the audit reads: "
+                                f"ignored (read {len(out)} of {len(heads)} sheets)", "note"))
+    return out
+
+
+def _sheet_headers(path: Path) -> dict[str, set[str]]:
+    """Each non-empty sheet of a workbook -> the normalised columns of its first non-blank row."""
+    from python_calamine import CalamineWorkbook
+
+    from audit.intake.readers import norm_header
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+    except Exception:  # a damaged workbook: read_table gives the clear message
+        return {}
+    out = {}
+    for name in wb.sheet_names:
+        rows = wb.get_sheet_by_name(name).to_python(nrows=30)
+        first = next((r for r in rows if any(str(v).strip() for v in r)), None)
+        if first is not None:
+            out[name] = {norm_header(v) for v in first if str(v).strip()}
+    return out
+
+
+def _check_file(path: Path, label: str, raw: pd.DataFrame, la_code: str | None,
+                problems: list[Problem]) -> _File | str | None:
+    """One table checked: its typed rows, LA and year label; 'no LA' if it has no LA column and none was given."""
+    table = identify(raw.columns)
+    if table is None:
+        other = next((v for k, v in OTHER_903.items() if k in raw.columns), None)
+        msg = (f"is an SSDA903 {other} table, which the audit does not use: ignored" if other else
+               "is not an SSDA903 table the audit reads (header, episodes, missing, oc2, uasc, dolo): ignored")
+        problems.append(Problem(label, None, None, None, msg, "note"))
+        return None
+    if table == "episodes" and "dec" not in raw.columns:
+        problems.append(Problem(label, None, "DEC", None, "the episodes file has no DEC column (the date each episode "
+                                "ceased, blank while open): add it, or every episode would look still open"))
+        return None
+    extra = sorted(c for c in raw.columns if c not in ALL_COLUMNS[table] | {"la", "year", "_row"})
+    if extra:
+        problems.append(Problem(label, None, None, None, f"columns {', '.join(c.upper() for c in extra)} are not "
+                                f"SSDA903 {table} columns: not used", "note"))
+    order = _date_order(raw)
+    if order == "mdy":
+        problems.append(Problem(label, None, None, None, "dates read as MM/DD/YYYY (US): they are written month "
+                                f"first (e.g. {_month_first_example(raw)!r}, and no day-first date is above 12)",
+                                "warning"))
+        raw = raw.copy()
+        for c in DATE_COLUMNS:
+            if c in raw.columns:
+                raw[c] = raw[c].astype(str).str.replace(SLASH_DATE, r"\2/\1/\3", regex=True)
+    df, found = check(raw, _specs(table), label)
+    warn_cols = {sp.name for sp in _specs(table) if sp.severity == "warning"}
+    problems += [p for p in found if not (p.severity == "warning" and p.column in warn_cols)]
+    if df.empty:
+        return None
+    problems += _unknown_codes(df, raw, label, table)
+    if order == "ambiguous" and table == "episodes":
+        _maybe_month_first(df, label, problems)
+    if table == "episodes":
+        problems += _ends_before_start(df, raw, label)
+    if "la" in raw.columns:
+        codes = {v: la_code_of(v) for v in raw["la"].unique()}
+        df["la_code"] = raw["la"].map(codes).to_numpy()
+        for idx in np.flatnonzero(df["la_code"].isna().to_numpy())[:200]:
+            problems.append(Problem(label, int(df["_row"].iat[idx]), "LA", raw["la"].iat[idx],
+                                    "is not a local authority in England (ONS code or name)"))
+    elif la_code:
+        df["la_code"] = la_code
+    else:
+        return "no LA"
+    # The label is only a hint: which year it means ("2017" is 2016-17 to some, 2017-18 to others) is decided
+    # from the dates in assign_years.
+    if "year" in raw.columns:
+        df["year_label"] = raw["year"].map(year_token).to_numpy()
+    else:
+        df["year_label"] = year_token(label)
+    df["year"] = np.nan
+    df.attrs["date_order"] = order
+    df.attrs["month_first"] = df.attrs.get("month_first", False) or order == "mdy"
+    for c in ("home_post", "pl_post"):
+        if c in raw.columns:
+            df[c] = raw[c].to_numpy()  # unparsed text: geocoded below, then dropped
+    return _File(path, label, table, df, None, len(df))
+
+
+def _date_order(raw: pd.DataFrame) -> str:
+    """How a file's slash dates are written: 'dmy', 'mdy' (US), 'ambiguous' (every day 12 or less) or 'none'."""
+    first, second = [], []
+    for c in DATE_COLUMNS:
+        if c in raw.columns:
+            m = raw[c].astype(str).str.extract(SLASH_DATE).dropna().astype(int)
+            first.append(m[0])
+            second.append(m[1])
+    if not first or sum(len(x) for x in first) == 0:
+        return "none"
+    a, b = pd.concat(first), pd.concat(second)
+    if (a > 12).any():
+        return "dmy"
+    return "mdy" if (b > 12).any() else "ambiguous"
+
+
+def _month_first_example(raw: pd.DataFrame) -> str:
+    """A date of the file that can only be month first, to show in the message."""
+    for c in DATE_COLUMNS:
+        if c in raw.columns:
+            m = raw[c].astype(str).str.extract(SLASH_DATE)
+            hit = m[1].astype(float) > 12
+            if hit.any():
+                return str(raw[c][hit].iat[0])
+    return ""
+
+
+def _swap_day_month(s: pd.Series) -> pd.Series:
+    """Dates read day first, re-read month first (only valid when every day and month is 12 or less)."""
+    ok = s.notna()
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    out[ok] = pd.to_datetime(pd.DataFrame({"year": s[ok].dt.year, "month": s[ok].dt.day, "day": s[ok].dt.month}))
+    return out
+
+
+def _maybe_month_first(df: pd.DataFrame, label: str, problems: list[Problem]) -> None:
+    """Every day is 12 or less: read the dates month first if that is the reading where episodes end after they start."""
+    both = df["dec"].notna()
+    as_read = int((df.loc[both, "dec"] < df.loc[both, "decom"]).sum())
+    swapped = {c: _swap_day_month(df[c]) for c in df.columns if c in DATE_COLUMNS}
+    other = int((swapped["dec"][both] < swapped["decom"][both]).sum())
+    if as_read > other:
+        for c, v in swapped.items():
+            df[c] = v
+        df.attrs["month_first"] = True
+        problems.append(Problem(label, None, None, None,
+                                f"dates read as MM/DD/YYYY (US): no day is above 12, so the order cannot be seen, and "
+                                f"read as DD/MM/YYYY {as_read:,} episodes would end before they start ({other:,} read "
+                                "month first). Check the file; DD/MM/YYYY or YYYY-MM-DD avoids the doubt", "warning"))
+
+
+def _read_month_first_alike(files: list[_File], problems: list[Problem]) -> None:
+    """Once an episodes file was read month first, the import's other files with ambiguous dates are too."""
+    if not any(f.df.attrs.get("month_first") for f in files):
+        return
+    for f in files:
+        if f.df.attrs.get("date_order") == "ambiguous" and not f.df.attrs.get("month_first"):
+            for c in f.df.columns:
+                if c in DATE_COLUMNS:
+                    f.df[c] = _swap_day_month(f.df[c])
+            f.df.attrs["month_first"] = True
+            problems.append(Problem(f.label, None, None, None, "dates read as MM/DD/YYYY (US), like the episodes "
+                                    "file's: no day is above 12", "warning"))
+
+
+def _ends_before_start(df: pd.DataFrame, raw: pd.DataFrame, label: str) -> list[Problem]:
+    """Episodes whose DEC is before their DECOM: an error on each (up to 50) and their count."""
+    bad = np.flatnonzero((df["dec"].notna() & (df["dec"] < df["decom"])).to_numpy())
+    out = [Problem(label, int(df["_row"].iat[i]), "DEC", str(df["dec"].iat[i].date()),
+                   f"is before DECOM ({df['decom'].iat[i].date()}): an episode cannot end before it starts")
+           for i in bad[:50]]
+    if len(bad) > 50:
+        out.append(Problem(label, None, "DEC", None, f"{len(bad):,} episodes end before they start (first 50 listed)"))
+    return out
+
+
+def _unknown_codes(df: pd.DataFrame, raw: pd.DataFrame, label: str, table: str) -> list[Problem]:
+    """One line per column of codes the audit does not know (PLACE 'Q9' and the like), with every value counted."""
+    out = []
+    for spec in _specs(table):
+        c = spec.name
+        if spec.severity != "warning" or c not in df or c not in raw:
+            continue
+        bad = (raw[c].to_numpy() != "") & df[c].isna().to_numpy()
+        if not bad.any():
+            continue
+        counts = pd.Series(raw[c].to_numpy()[bad]).value_counts()
+        shown = ", ".join(f"{v} ×{n:,}" for v, n in counts.head(8).items()) + (" ..." if len(counts) > 8 else "")
+        after = " (counted as other placements)" if c == "place" else ""
+        out.append(Problem(label, None, c.upper(), None, f"{int(bad.sum()):,} rows: {spec.message} ({shown}); read as "
+                           f"blank{after}, first at row {int(df['_row'].to_numpy()[bad][0])}", "warning"))
+    return out
 
 
 def _stack(files: list[_File], table: str) -> pd.DataFrame:
@@ -395,6 +590,36 @@ def _other_table_year(g: _Group, by_token: dict[str, int], by_folder: dict[str, 
     if cands:
         return int(g.token), f"label '{g.token}' (taken as the year ending 31 March; no episodes to confirm it)"
     return None, "no year (none needed)"
+
+
+def parse_audit_date(value: str | dt.date | None) -> dt.date | None:
+    """The audit date asked for, as a date (None: the default); anything else stops the import with a clear message."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ImportFailed([Problem("(options)", None, "audit date", str(value),
+                                    "is not a date: write it as YYYY-MM-DD, e.g. 2024-03-31")]) from None
+
+
+def _header_gaps(eps: pd.DataFrame, header: pd.DataFrame) -> list[Problem]:
+    """How many of the episodes' children have no header row (so no date of birth or sex)."""
+    if header.empty:
+        return []
+    kids = eps[["la_code", "child"]].drop_duplicates()
+    known = header[["la_code", "child"]].drop_duplicates().assign(_h=True)
+    gap = kids.merge(known, on=["la_code", "child"], how="left")["_h"].isna()
+    if not gap.any():
+        return []
+    return [Problem("(all files)", None, "CHILD", None,
+                    f"{int(gap.sum()):,} of {len(kids):,} children in the episodes have no row in the header file: "
+                    "no date of birth or sex for them (any in residential care on the audit date are left out of the "
+                    "round)", "warning")]
 
 
 def default_audit_date(eps: pd.DataFrame) -> dt.date:
@@ -610,11 +835,18 @@ def load(db: Database, paths: Iterable[str | Path], *, la: str | None = None, au
     found.update(labels or {})
     if not found:
         raise ImportFailed([Problem("(no files)", None, None, None, "no CSV or XLSX files were given")])
+    when = parse_audit_date(audit_date)
     files, problems = read_files(list(found), la, found, progress)
     have = {f.table for f in files}
     if "episodes" not in have and not any(p.severity == "error" for p in problems):
         problems.append(Problem("(all files)", None, None, None,
                                 "no episodes table was found: the audit needs at least the episodes file (CHILD, DECOM, RNE, PLACE ...)"))
+    if "episodes" in have and "header" not in have:
+        problems.append(Problem("(all files)", None, None, None,
+                                "the header file (CHILD, SEX, DOB ...) is missing: it gives each child's date of birth"
+                                + (", which the round needs for ages; add it to the files" if derive_round else
+                                   "; without it the history has no ages"),
+                                "error" if derive_round else "warning"))
     if any(p.severity == "error" for p in problems):
         raise ImportFailed(problems)
     progress(0.4, "Combining years")
@@ -632,7 +864,8 @@ def load(db: Database, paths: Iterable[str | Path], *, la: str | None = None, au
     # The same episode in two years' returns: the later return has its end date.
     eps = _latest(eps, ["la_code", "child", "decom"])
     tables = {t: _stack(files, t) for t in ("header", "missing", "oc2", "uasc", "dolo")}
-    when = pd.Timestamp(audit_date).date() if audit_date else default_audit_date(eps)
+    problems += _header_gaps(eps, tables["header"])
+    when = when or default_audit_date(eps)
     label = (round_label or "").strip() or f"SSDA903 {when.isoformat()}"
     progress(0.5, f"Geocoding postcodes of {len(eps):,} episodes")
     geo_pc = _geocode_postcodes(pd.concat([eps["home_post"], eps["pl_post"]], ignore_index=True))
@@ -655,7 +888,7 @@ def load(db: Database, paths: Iterable[str | Path], *, la: str | None = None, au
             raise ImportFailed(problems + [Problem("(all files)", None, None, None,
                                                    f"no child was in residential care ({', '.join(RESIDENTIAL)}) on "
                                                    f"{when.isoformat()}: choose another audit date")])
-        warnings = [p for p in problems if p.severity == "warning"]
+        warnings = [p for p in problems if p.severity != "error"]
         progress(0.85, "Writing the episode history and the round")
         _write_history(con, history)
         needs = wide_needs(flags, taxonomy.codes())
@@ -684,7 +917,7 @@ def _load_history(db: Database, eps: pd.DataFrame, history: pd.DataFrame, years_
                   source: str, digest: str, when: dt.date, pc_report: pd.DataFrame,
                   progress: Progress) -> Import903:
     """Replace the covered LAs' episode history without deriving a round."""
-    warnings = [p for p in problems if p.severity == "warning"]
+    warnings = [p for p in problems if p.severity != "error"]
     las = sorted(eps["la_code"].unique())
     years = sorted({int(y) for y in eps["year"].dropna().unique()})
     progress(0.85, "Writing the episode history")
