@@ -8,25 +8,28 @@ covered years, and the history starts on 1 April of the first of them (a run of
 consecutive years ending at the LA's latest; earlier years after a gap are left
 out for the same reason).
 
-Model: exponential smoothing with an additive damped trend (Holt's damped
-trend, ETS(A,Ad,N); Gardner & McKenzie 1985) fitted by maximum likelihood to
-log(1 + stock) of each LA and category, one month at a time. Stock moves like a
-random walk with drift, which this model follows; the damped trend keeps recent
-growth from being extrapolated for ever. Prediction intervals (80% by default)
-come from the model's analytic forecast variance on the log scale and are
-transformed back, so they are never negative and widen with the horizon. The
-central figure is the median (the back-transformed log forecast). A region's
-total comes from 2,000 simulated draws of each LA's forecast distribution,
-summed: its central figure is the median of those sums and its interval their
-10th-90th percentiles. That assumes LAs vary independently (if they move
-together the true interval is wider), and because small LAs' forecasts are
-skewed upwards the total's median can sit a little above the sum of the LAs'
-medians. Series with no change at all (e.g. always zero) get a flat
-forecast with a Poisson interval.
+Candidates, for each LA and category and for the regional total (a series of its
+own): naive (last month), seasonal naive, damped-trend ETS on log(1 + stock)
+(ETS(A,Ad,N); `project`), a stock-and-flow model (children enter care, leave, and
+move between placement categories and age bands each month at the rates of the
+last 24 months, from their own episodes; `flow_project`) and naive and
+stock-flow averaged. Each is backtested on rolling origins (every third month
+after the first two years, 1-12 months ahead; `rolling`). Each category (of LAs,
+and of totals) uses the candidate with the lowest backtest MAPE, but naive is
+kept unless another beats it by SWITCH_MARGIN (`choose`).
 
-Backtest: refit with the last 12 months held out, forecast them, and report the
-mean absolute percentage error (MAPE) and how often the interval held the
-observed stock.
+Intervals: empirical 10th-90th percentiles of the chosen method's backtest
+errors at each horizon, on the log scale in units of each series' month-to-month
+volatility (`error_quantiles`), widened by sqrt(h) beyond 12 months. The
+regional total's band comes from the total's own errors, so it keeps the LAs'
+shared movement.
+
+Evaluation (`evaluate`, `backtest`): at each origin from the fifth, the method
+and band are chosen from the errors already known then and scored on the months
+that follow, so the chosen forecast's MAPE and the band's coverage are out of
+sample, like every candidate's. Scenarios (entries up or down, more step-downs
+from residential to fostering) shift each forecast by what they change in the
+stock-and-flow model; age bands split it as that model does.
 """
 
 from __future__ import annotations
@@ -58,7 +61,6 @@ LEVEL = 0.8
 MAX_YEARS = 10
 DEFAULT_YEARS = 5
 MIN_MONTHS = 24  # two years of returns: less is too short to tell a trend from noise
-BACKTEST_MONTHS = 12
 MAPE_MIN_CHILDREN = 5  # percentage errors on fewer children are noise, so such series are left out of MAPE
 AGE_BANDS = ("under 10", "10-15", "16+", "unknown")
 CANDIDATES = ("naive", "seasonal", "ets", "flow", "combined")
