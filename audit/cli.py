@@ -81,7 +81,10 @@ def cmd_import(db: Database, args) -> int:
         r = import_903.load(db, args.files, la=args.la, audit_date=args.audit_date, round_label=args.round,
                             progress=_progress)
         for w in r.warnings:
-            print(f"warning: {w}", file=sys.stderr)
+            print(f"{w.severity}: {w}", file=sys.stderr)
+        for f in r.files.itertuples():
+            print(f"read {f.file}" + (f" (YEAR {f.label})" if f.label and f.label not in f.file else "")
+                  + f": {f.table}, {f.rows:,} rows, year {f.read_as or 'none'} ({f.how})")
         print(f"round '{r.round_label}' (audit date {r.audit_date}): {r.children} children in residential care; "
               f"{r.episodes} episodes kept from years {', '.join(map(str, r.years))}")
         print(r.by_la.to_string(index=False))
@@ -266,8 +269,14 @@ def cmd_forecast(db: Database, args) -> int:
     la = region.la_code(args.la) if args.la else None
     if args.la and la is None:
         return _fail([f"'{args.la}' is not one of the 11 Eastern LAs"])
+    costs, bad = _weekly_costs(args.weekly_cost, forecast.CATEGORY_ORDER)
+    if bad:
+        return _fail(bad)
+    if not -100 <= args.entries_pct <= 500 or not 0 <= args.step_down_pct <= 100:
+        return _fail(["--entries-pct must be -100 to 500 and --step-down-pct 0 to 100"])
+    scenario = forecast.Scenario(args.entries_pct, args.step_down_pct)
     try:
-        fc = forecast.forecast(db, args.years, la)
+        fc = forecast.forecast(db, args.years, la, scenario=scenario)
     except forecast.NoHistory as exc:
         return _fail([str(exc)])
     table = forecast.extract(fc)
@@ -279,16 +288,48 @@ def cmd_forecast(db: Database, args) -> int:
     shown = forecast.published(fc).display
     total = shown[shown["la"] == (la or forecast.TOTAL)]
     last = total[total["year"] == total["year"].max()]
-    print(f"history to {fc.last_date}; {fc.level:.0%} intervals; damped-trend ETS per LA and category")
+    methods = fc.table[fc.table["la"] == (la or forecast.TOTAL)].drop_duplicates("category").set_index("category")["method"]
+    what = "baseline" if scenario.is_baseline else (f"scenario: entries {args.entries_pct:+g}%, "
+                                                     f"step-downs +{args.step_down_pct:g}% a month")
+    print(f"history to {fc.last_date}; {fc.level:.0%} intervals calibrated on backtest errors; {what}")
     fmt = lambda v: v if isinstance(v, str) else f"{v:,.0f}"
     for r in last.itertuples():
-        print(f"  {r.category:<12} {fmt(r.observed):>7} now -> {fmt(r.demand):>7} ({fmt(r.lower)}-{fmt(r.upper)}) by {r.year}")
+        print(f"  {r.category:<12} {fmt(r.observed):>7} now -> {fmt(r.demand):>7} ({fmt(r.lower)}-{fmt(r.upper)}) "
+              f"by {r.year}  [{methods.get(r.category, '')}]")
     if not bt.empty:
+        print("backtest (rolling origins, 1-12 months ahead; MAPE %, chosen out of sample):")
+        print(bt.round({"mape": 1, **{c: 1 for c in forecast.CANDIDATES}, "covered": 2}).rename(
+            columns={"mape": "chosen", "covered": "in_band"}).to_string(index=False))
         allrow = bt[bt["category"] == "all"].iloc[0]
-        print(f"backtest (last 12 months held out): MAPE {allrow['mape']:.1f}% over {int(allrow['series'])} series, "
+        print(f"backtest: MAPE {allrow['mape']:.1f}% (naive {allrow['naive']:.1f}%) over {int(allrow['series'])} series, "
               f"{allrow['covered']:.0%} of months inside the interval")
+    bands = forecast.published_age_bands(fc, la)
+    if not bands.empty:
+        print("by age band (stock-and-flow split of the forecast):")
+        print(bands[bands["year"].isin([fc.last_date.isoformat(), last["year"].iat[0]])].to_string(index=False))
+    if costs:
+        c = forecast.weekly_costs(fc, costs, la)
+        print("weekly cost of the forecast placements (£, at the weekly costs given):")
+        for r in c[c["year"] == c["year"].max()].itertuples():
+            print(f"  {r.category:<12} £{r.weekly_cost:,.0f} a week ({r.lower:,.0f}-{r.upper:,.0f}) by {r.year}")
     print(f"wrote {args.out}")
     return 0
+
+
+def _weekly_costs(items: list[str], categories) -> tuple[dict[str, float], list[str]]:
+    """--weekly-cost residential=5000 ... as {category: pounds}, or the problems with them."""
+    costs, bad = {}, []
+    for item in items:
+        name, _, value = item.partition("=")
+        try:
+            pounds = float(value)
+        except ValueError:
+            pounds = -1.0
+        if name.strip() not in categories or pounds < 0:
+            bad.append(f"--weekly-cost {item!r}: write CATEGORY=POUNDS with a category of {', '.join(categories)}")
+        else:
+            costs[name.strip()] = pounds
+    return costs, bad
 
 
 def cmd_rounds(db: Database, args) -> int:
@@ -409,6 +450,12 @@ def parser() -> argparse.ArgumentParser:
     fc.add_argument("--years", type=int, required=True, help="years ahead, 1-10 (each to 31 March)")
     fc.add_argument("--la", help="only this LA")
     fc.add_argument("--out", required=True)
+    fc.add_argument("--entries-pct", type=float, default=0.0,
+                    help="scenario: children entering care each month up (+) or down (-) by this percentage")
+    fc.add_argument("--step-down-pct", type=float, default=0.0,
+                    help="scenario: this %% of children in residential care move to fostering each month, on top of today's")
+    fc.add_argument("--weekly-cost", action="append", default=[], metavar="CATEGORY=POUNDS",
+                    help="weekly cost of one placement in a category (e.g. residential=5000); repeat per category")
     fc.set_defaults(func=cmd_forecast)
     r = command("rounds", help="list audit rounds (or delete one)")
     r.add_argument("--delete", metavar="LABEL", help="delete this round and everything derived from it")

@@ -55,7 +55,7 @@ table = ui.cached(forecast.published_table, years, ctx.viewer)
 ui.kpi_tiles(ui.cached(forecast.tiles, years, ctx.filters.la, ctx.viewer), per_row=5)
 summary = forecast.backtest_summary(ui.cached(forecast.backtest, ctx.filters.la))
 
-VIEWS = ["Chart", "Table", "By cohort", "How it is made"]
+VIEWS = ["Chart", "Table", "Age bands", "Scenarios and costs", "By cohort", "How it is made"]
 
 
 def chart_view() -> None:
@@ -97,6 +97,45 @@ def cohort_view() -> None:
     ui.table(Suppressed(out, out, split.mask.set_axis(out.columns, axis=1)), "forecast_by_cohort")
 
 
+def bands_view() -> None:
+    """Children by age band now and in each forecast year (the stock-and-flow model's split of the forecast)."""
+    bands = ui.cached(forecast.age_bands_for, years, ctx.filters.la, ctx.viewer)
+    if category != ALL:
+        bands = bands[bands["category"] == category]
+    st.caption(f"Children looked after in {where} by age band: the first year is the count now; later years split "
+               "each category's forecast as the stock-and-flow model (entries, exits, moves and birthdays by age band) "
+               "splits it. Numbers of 1-4 show as <5.")
+    out = bands.rename(columns={"year": "31 March", "category": "Category"})
+    ui.table(Suppressed(out, out, out.isin(["<5", "c"])), "forecast_age_bands")
+
+
+def scenario_view() -> None:
+    """A scenario the user sets against the baseline, and the weekly cost of the placements at costs they give."""
+    a, b = st.columns(2)
+    entries = a.slider("Children entering care each month (% change)", -50, 50, 0, step=5, key="fc_entries")
+    step = b.slider("Extra step-downs: % of children in residential care moving to fostering each month", 0.0, 5.0,
+                    0.0, step=0.5, key="fc_stepdown")
+    comp = ui.cached(forecast.scenario_table, years, ctx.filters.la, float(entries), float(step), ctx.viewer)
+    if category != ALL:
+        comp = comp[comp["category"] == category]
+    out = comp.rename(columns={"year": "31 March", "category": "Category", "baseline": "Baseline",
+                               "scenario": "Scenario", "scenario_range": "Scenario range", "change": "Change"})
+    ui.table(Suppressed(out, out, out.isin(["<5", "c"])), "forecast_scenario")
+    st.caption("The scenario changes the stock-and-flow model's entries or moves and shifts every method's forecast by "
+               "the difference it makes; the range moves with it.")
+    st.markdown("**Weekly cost of the placements** (enter your own weekly cost per placement; none is assumed)")
+    cols = st.columns(len(forecast.CATEGORY_ORDER))
+    costs = tuple((c, float(col.number_input(forecast.CATEGORY_LABELS[c], min_value=0, value=0, step=50,
+                                             key=f"fc_cost_{c}"))) for c, col in zip(forecast.CATEGORY_ORDER, cols))
+    cost = ui.cached(forecast.costs_for, years, ctx.filters.la, costs, ctx.viewer)
+    if cost.empty:
+        st.caption("Enter a weekly cost for a category to see the cost of its forecast placements.")
+        return
+    shown = cost.rename(columns={"year": "31 March", "category": "Category", "weekly_cost": "£ a week",
+                                 "lower": "Lower", "upper": "Upper"})
+    ui.table(Suppressed(shown, shown, shown.isna()), "forecast_costs")
+
+
 view, box = ui.views(VIEWS)
 with box:
     if view == VIEWS[0]:
@@ -104,6 +143,11 @@ with box:
     elif view == VIEWS[1]:
         table_view()
     elif view == VIEWS[2]:
+        bands_view()
+    elif view == VIEWS[3]:
+        scenario_view()
+    elif view == VIEWS[4]:
         cohort_view()
     else:
         st.markdown(forecast.method_note(fc, summary))
+        st.dataframe(forecast.candidate_table(summary).round(2), hide_index=True, width="stretch")

@@ -19,10 +19,13 @@ def test_region_forecast_tiles_table_chart_and_method(app, sample_db):
     t = table_with(run_page(app, PAGE, view="Table"), "Forecast")
     assert set(t["31 March"]) == {f"{y}-03-31" for y in range(2025, 2030)}
     assert set(t["Category"]) == {"residential", "supported", "fostering", "other"}
-    assert "All LAs loaded (sum)" in set(t["LA"]) and t["LA"].nunique() == 12
+    assert "All LAs loaded (total)" in set(t["LA"]) and t["LA"].nunique() == 12
     assert not t[["Now", "Forecast", "Lower", "Upper"]].isin(["1", "2", "3", "4"]).any().any()
     method = run_page(app, PAGE, view="How it is made")
-    assert any("Holt's damped trend" in m.value for m in method.markdown) and not method.get("vega_lite_chart")
+    assert any("stock-and-flow model" in m.value and "rolling origins" in m.value for m in method.markdown)
+    assert not method.get("vega_lite_chart")
+    cands = table_with(method, "naive (last month)")
+    assert "stock and flow" in cands.columns and "all" in set(cands["category"])
     assert qp(at, "years") == "5"
 
 
@@ -58,3 +61,13 @@ def test_cohort_view_splits_the_residential_forecast(app, sample_db):
     assert len(t) == 2 * k and set(t["31 March"]) == {"2025-03-31", "2026-03-31"}
     assert any("keep the share" in c.value for c in at.caption)
     assert not at.get("vega_lite_chart")
+
+
+def test_age_bands_and_scenarios_views(app):
+    at = run_page(app, PAGE, view="Age bands", years="2")
+    t = table_with(at, "under 10")
+    assert {"10-15", "16+"} <= set(t.columns) and set(t["31 March"]) == {"2024-03-31", "2025-03-31", "2026-03-31"}
+    at = run_page(app, PAGE, view="Scenarios and costs", years="2")
+    t = table_with(at, "Baseline")
+    assert (t["Change"] == "+0").all()  # no change asked for: the scenario is the baseline
+    assert any("Enter a weekly cost" in c.value for c in at.caption)

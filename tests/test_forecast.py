@@ -108,29 +108,109 @@ def test_bounds_contain_demand_and_widen_with_the_horizon(fc5):
     assert (np.diff((big["upper"] - big["lower"]).to_numpy()) > 0).all()
 
 
-def test_totals_add_up_the_las(fc5):
+def test_totals_are_a_model_of_the_total(fc5):
     _, fc = fc5
     t = fc.table
     las = t[t["la"] != forecast.TOTAL].groupby(["year", "category"])[["observed", "demand"]].sum().sort_index()
     tot = t[t["la"] == forecast.TOTAL].set_index(["year", "category"]).sort_index()
     assert (las["observed"] == tot["observed"]).all()
     assert tot.xs("residential", level="category")["observed"].iat[0] == 650  # the sample's children in residential care
-    # The simulated total's median is at or above the sum of the LAs' medians (their forecasts skew upwards); for the
-    # large categories only a little. Small, noisy series ('other') skew far more by year 5.
+    # The total is forecast as a series of its own (its own method and calibrated band), so it need not equal the
+    # sum of the LAs' forecasts, but it stays close to it.
     ratio = (tot["demand"] / las["demand"]).unstack("category")
-    assert (ratio >= 0.99).all().all()
-    assert ratio[["residential", "fostering"]].le(1.1).all().all(), ratio
+    assert ratio.ge(0.9).all().all() and ratio.le(1.1).all().all(), ratio
     assert ((tot["lower"] <= tot["demand"]) & (tot["demand"] <= tot["upper"])).all()
+    assert set(tot["method"]) <= set(forecast.CANDIDATES)
 
 
-def test_backtest_error_is_small_and_intervals_are_honest(fc5):
+@pytest.fixture(scope="module")
+def bt(fc5):
     db, _ = fc5
-    bt = forecast.backtest(db)
-    assert len(bt) == 44
+    return forecast.backtest(db)
+
+
+def test_rolling_origin_backtest_beats_naive_overall_and_per_category(bt):
     s = forecast.backtest_summary(bt).set_index("category")
-    # Measured on the sample: MAPE 12% overall (fostering 5%, residential 11%), 78% of months inside the 80% band.
-    assert s.loc["all", "mape"] < 16 and s.loc["fostering", "mape"] < 8 and s.loc["residential", "mape"] < 15
-    assert 0.65 <= s.loc["all", "covered"] <= 0.92
+    # Measured on the sample (8 origins scored out of sample, 1-12 months ahead, 44 LA series): chosen 11.5% against
+    # naive 12.0% overall; residential, supported and fostering stay with naive (no model beat it by 10%), other
+    # placements use the stock-and-flow model (18.6% against 20.9%); regional totals 3.8% against 3.9%.
+    for cat in ("residential", "supported", "fostering", "other", "all", "region total"):
+        assert s.loc[cat, "mape"] <= s.loc[cat, "naive"] + 1e-9, cat
+    assert s.loc["all", "mape"] < s.loc["all", "naive"]
+    assert s[list(forecast.CANDIDATES)].notna().all().all()
+
+
+def test_naive_and_seasonal_candidates_match_a_direct_computation(fc5, bt):
+    db, _ = fc5
+    h = forecast.history(db, NORFOLK)
+    y = h[h["category"] == "fostering"].set_index("month_end")["children"]
+    rows = bt[(bt["la_code"] == NORFOLK) & (bt["category"] == "fostering")]
+    for r in rows[rows["method"].isin(["naive", "seasonal"])].head(40).itertuples():
+        target = r.origin + pd.offsets.MonthEnd(r.h)
+        assert r.actual == y[target]
+        want = y[r.origin] if r.method == "naive" else y[target - pd.offsets.MonthEnd(12 * int(np.ceil(r.h / 12)))]
+        assert r.forecast == want
+
+
+def test_interval_coverage_on_rolling_origins(bt):
+    s = forecast.backtest_summary(bt).set_index("category")
+    # Calibrated only from errors known at each origin: 81% of LA months inside the 80% band, totals 83%.
+    assert 0.75 <= s.loc["all", "covered"] <= 0.85
+    by_h = forecast.coverage_by_horizon(bt)
+    la = by_h[by_h["group"] == "la"]
+    assert len(la) == 12 and la["mean"].between(0.72, 0.88).all(), la
+
+
+def test_calibration_holds_at_every_horizon_in_simulation():
+    # Random walks with drift and noise of different sizes, forecast by naive: the scaled-error quantiles must give
+    # 75-85% coverage at every horizon on origins they were not calibrated on.
+    rng = np.random.default_rng(80)
+    rows = []
+    start = pd.Timestamp("2020-01-31")
+    for s in range(60):
+        sd = rng.uniform(0.01, 0.08)
+        y = np.round(np.exp(np.log(rng.uniform(20, 400)) + np.cumsum(rng.normal(0.002, sd, 72))))
+        for o in range(forecast.FIRST_ORIGIN - 1, 71, forecast.ORIGIN_STEP):
+            scale = forecast._scale(y[:o + 1])
+            for h in range(1, min(forecast.BT_HORIZON, 71 - o) + 1):
+                rows.append((f"S{s}", "fostering", start + pd.offsets.MonthEnd(o), h, start + pd.offsets.MonthEnd(o + h),
+                             "naive", y[o], y[o + h], scale))
+    sim = pd.DataFrame(rows, columns=["la_code", "category", "origin", "h", "target", "method", "forecast", "actual",
+                                      "scale"])
+    cov = forecast.evaluate(sim).groupby("h")["covered"].mean()
+    assert len(cov) == 12 and cov.between(0.75, 0.85).all(), cov
+
+
+def test_stock_and_flow_states_add_up_to_the_history(fc5):
+    db, _ = fc5
+    f = forecast.flows(db)[NORFOLK]
+    h = forecast.history(db, NORFOLK).pivot(index="month_end", columns="category", values="children")
+    assert (forecast._by_category(f.stock) == h[list(forecast.CATEGORY_ORDER)].to_numpy()).all()
+    # Everyone looked after next month either was looked after this month (a move, maybe to the same state) or entered.
+    assert np.allclose(f.stock[1:], f.moves.sum(1) + f.entries)
+    assert (f.moves.sum(2) <= f.stock[:-1]).all()
+
+
+def test_scenarios_move_the_forecast_the_way_they_say(fc5):
+    db, base = fc5
+    more = forecast.forecast(db, 5, scenario=forecast.Scenario(entries_pct=20))
+    down = forecast.forecast(db, 5, scenario=forecast.Scenario(step_down_pct=2))
+    key = ["year", "la", "category"]
+    b, m, d = (x.table.set_index(key)["demand"] for x in (base, more, down))
+    assert (m >= b - 1e-9).all() and (m - b).sum() > 0
+    res = b.index.get_level_values("category") == "residential"
+    fos = b.index.get_level_values("category") == "fostering"
+    assert (d[res] <= b[res] + 1e-9).all() and (d[fos] >= b[fos] - 1e-9).all() and (b[res] - d[res]).sum() > 0
+
+
+def test_age_bands_split_the_forecast(fc5):
+    _, fc = fc5
+    bands = forecast.age_band_table(fc)
+    t = fc.table.set_index(["year", "la", "category"])["demand"]
+    got = bands.groupby(["year", "la", "category"])["demand"].sum()
+    got = got[got.index.get_level_values("year") > fc.last_date]
+    assert np.allclose(got, t.reindex(got.index), atol=1e-6)
+    assert set(bands["age_band"]) <= set(forecast.AGE_BANDS)
 
 
 def test_published_table_hides_small_numbers_and_what_totals_would_reveal(fc5):

@@ -8,25 +8,28 @@ covered years, and the history starts on 1 April of the first of them (a run of
 consecutive years ending at the LA's latest; earlier years after a gap are left
 out for the same reason).
 
-Model: exponential smoothing with an additive damped trend (Holt's damped
-trend, ETS(A,Ad,N); Gardner & McKenzie 1985) fitted by maximum likelihood to
-log(1 + stock) of each LA and category, one month at a time. Stock moves like a
-random walk with drift, which this model follows; the damped trend keeps recent
-growth from being extrapolated for ever. Prediction intervals (80% by default)
-come from the model's analytic forecast variance on the log scale and are
-transformed back, so they are never negative and widen with the horizon. The
-central figure is the median (the back-transformed log forecast). A region's
-total comes from 2,000 simulated draws of each LA's forecast distribution,
-summed: its central figure is the median of those sums and its interval their
-10th-90th percentiles. That assumes LAs vary independently (if they move
-together the true interval is wider), and because small LAs' forecasts are
-skewed upwards the total's median can sit a little above the sum of the LAs'
-medians. Series with no change at all (e.g. always zero) get a flat
-forecast with a Poisson interval.
+Candidates, for each LA and category and for the regional total (a series of its
+own): naive (last month), seasonal naive, damped-trend ETS on log(1 + stock)
+(ETS(A,Ad,N); `project`), a stock-and-flow model (children enter care, leave, and
+move between placement categories and age bands each month at the rates of the
+last 24 months, from their own episodes; `flow_project`) and naive and
+stock-flow averaged. Each is backtested on rolling origins (every third month
+after the first two years, 1-12 months ahead; `rolling`). Each category (of LAs,
+and of totals) uses the candidate with the lowest backtest MAPE, but naive is
+kept unless another beats it by SWITCH_MARGIN (`choose`).
 
-Backtest: refit with the last 12 months held out, forecast them, and report the
-mean absolute percentage error (MAPE) and how often the interval held the
-observed stock.
+Intervals: empirical 10th-90th percentiles of the chosen method's backtest
+errors at each horizon, on the log scale in units of each series' month-to-month
+volatility (`error_quantiles`), widened by sqrt(h) beyond 12 months. The
+regional total's band comes from the total's own errors, so it keeps the LAs'
+shared movement.
+
+Evaluation (`evaluate`, `backtest`): at each origin from the fifth, the method
+and band are chosen from the errors already known then and scored on the months
+that follow, so the chosen forecast's MAPE and the band's coverage are out of
+sample, like every candidate's. Scenarios (entries up or down, more step-downs
+from residential to fostering) shift each forecast by what they change in the
+stock-and-flow model; age bands split it as that model does.
 """
 
 from __future__ import annotations
@@ -58,12 +61,23 @@ LEVEL = 0.8
 MAX_YEARS = 10
 DEFAULT_YEARS = 5
 MIN_MONTHS = 24  # two years of returns: less is too short to tell a trend from noise
-BACKTEST_MONTHS = 12
 MAPE_MIN_CHILDREN = 5  # percentage errors on fewer children are noise, so such series are left out of MAPE
-SIMULATIONS = 2000
-SIMULATION_SEED = 903  # the same data always gives the same regional bounds
+AGE_BANDS = ("under 10", "10-15", "16+", "unknown")
+CANDIDATES = ("naive", "seasonal", "ets", "flow", "combined")
+CANDIDATE_LABELS = {"naive": "naive (last month)", "seasonal": "seasonal naive (same month a year before)",
+                    "ets": "damped-trend ETS", "flow": "stock and flow", "combined": "naive and stock-flow averaged",
+                    "chosen": "chosen per series"}
+FIRST_ORIGIN = 24   # months of history before the first backtest origin
+ORIGIN_STEP = 3     # months between rolling origins
+BT_HORIZON = 12     # months ahead scored at each origin
+EVAL_FROM = 4       # the chosen forecast is scored from the fifth origin: before it too few errors are known
+ETS_REFIT_EVERY = 4  # origins between re-estimates of the damped trend's parameters in the backtest (a year; 3 years made ETS far worse)
+FLOW_WINDOW = 24    # months of moves the stock-and-flow rates are estimated from (12 was noisier in backtests)
+MIN_ERRORS = 30     # scaled errors needed at a horizon to take its quantiles
+SWITCH_MARGIN = 0.10  # a model replaces naive only with a backtest MAPE at least 10% (relative) lower
+SCALE_FLOOR = 0.02  # a flat series still has some uncertainty (2% a month on the log scale)
 TOTAL = "TOTAL"
-TOTAL_NAME = "All LAs loaded (sum)"
+TOTAL_NAME = "All LAs loaded (total)"
 
 
 class NoHistory(ValueError):
@@ -174,30 +188,442 @@ def _months_between(a: pd.Timestamp, b: pd.Timestamp) -> int:
     return (b.year - a.year) * 12 + (b.month - a.month)
 
 
+# ---- Stock and flow: children move between states (placement category x age band) month to month -------------
+
+@dataclass
+class Flows:
+    """One LA's month-end stock by state (category x age band) and the monthly moves between states."""
+
+    months: pd.DatetimeIndex
+    stock: np.ndarray    # [month, state]
+    moves: np.ndarray    # [month m, state at m, state at m+1], for m = 0 .. M-2
+    entries: np.ndarray  # [month m, state at m+1] children looked after at m+1 but not at m
+
+
+N_STATES = len(CATEGORY_ORDER) * len(AGE_BANDS)
+
+
+def state_of(category: str, band: str) -> int:
+    """Index of a (category, age band) state in Flows arrays."""
+    return CATEGORY_ORDER.index(category) * len(AGE_BANDS) + AGE_BANDS.index(band)
+
+
+def age_band(age: pd.Series) -> np.ndarray:
+    """Age band index of whole years of age (unknown when no date of birth)."""
+    a = pd.to_numeric(age, errors="coerce").to_numpy(float)
+    return np.select([np.isnan(a), a < 10, a < 16], [3, 0, 1], 2).astype(int)
+
+
+def flows(db: Database, la: str | None = None) -> dict[str, Flows]:
+    """Per LA, the month-end states of its children and their moves, inside the LA's covered years."""
+    return _flows_once(db, db.version, la)
+
+
+@lru_cache(maxsize=4)
+def _flows_once(db: Database, version: str, la: str | None) -> dict[str, Flows]:
+    """One read of the child-level states per data version."""
+    cov = coverage(db)
+    if la is not None:
+        cov = cov[cov["la_code"] == la]
+    if cov.empty:
+        return {}
+    st = db.q("forecast_states", first=min(cov["start"]), last=max(cov["end"]), la=la)
+    st["month_end"] = pd.to_datetime(st["month_end"])
+    born = pd.to_datetime(st["birth_month"])
+    age = (st["month_end"].dt.year - born.dt.year) * 12 + (st["month_end"].dt.month - born.dt.month)
+    cat = pd.Series(category_of(st["place"])).map({c: i for i, c in enumerate(CATEGORY_ORDER)}).to_numpy()
+    st["state"] = cat * len(AGE_BANDS) + age_band(age // 12)
+    out = {}
+    for r in cov.itertuples():
+        months = pd.date_range(pd.Timestamp(r.start), pd.Timestamp(r.end), freq="ME")
+        g = st[(st["la_code"] == r.la_code) & st["month_end"].isin(months)]
+        m = months.get_indexer(g["month_end"])
+        g = pd.DataFrame({"child": g["child_id"].to_numpy(), "m": m, "s": g["state"].to_numpy()})
+        M = len(months)
+        stock = np.zeros((M, N_STATES))
+        np.add.at(stock, (g["m"].to_numpy(), g["s"].to_numpy()), 1)
+        nxt = g.assign(m=g["m"] - 1).rename(columns={"s": "s1"})
+        pair = g.merge(nxt, on=["child", "m"], how="outer")
+        moves = np.zeros((max(M - 1, 0), N_STATES, N_STATES))
+        both = pair["s"].notna() & pair["s1"].notna() & pair["m"].between(0, M - 2)
+        np.add.at(moves, (pair.loc[both, "m"].astype(int).to_numpy(), pair.loc[both, "s"].astype(int).to_numpy(),
+                          pair.loc[both, "s1"].astype(int).to_numpy()), 1)
+        new = pair["s"].isna() & pair["m"].between(0, M - 2)
+        entries = np.zeros((max(M - 1, 0), N_STATES))
+        np.add.at(entries, (pair.loc[new, "m"].astype(int).to_numpy(), pair.loc[new, "s1"].astype(int).to_numpy()), 1)
+        out[r.la_code] = Flows(months, stock, moves, entries)
+    return out
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What a user changes against the baseline: entries up or down, and extra monthly step-downs to fostering."""
+
+    entries_pct: float = 0.0    # +10 = 10% more children entering care each month
+    step_down_pct: float = 0.0  # % of children in residential care moving to fostering each month, on top of today's
+
+    @property
+    def is_baseline(self) -> bool:
+        """True when nothing is changed."""
+        return not self.entries_pct and not self.step_down_pct
+
+
+BASELINE = Scenario()
+
+
+def flow_project(f: Flows, origin: int, steps: int, scenario: Scenario = BASELINE) -> np.ndarray:
+    """Stock by state for `steps` months after month `origin`, moving at the rates of the 12 months before it.
+
+    Each month a child stays, moves category or age band, or leaves care with the share observed among children in
+    the same state over the window; entries arrive at the window's monthly mean. Ageing is one of the moves.
+    """
+    lo = max(0, origin - FLOW_WINDOW)
+    base = f.stock[lo:origin].sum(0)
+    moved = f.moves[lo:origin].sum(0)
+    P = np.where(base[:, None] > 0, moved / np.where(base > 0, base, 1)[:, None], np.eye(N_STATES))
+    e = f.entries[lo:origin].mean(0) if origin > lo else np.zeros(N_STATES)
+    e = e * (1 + scenario.entries_pct / 100)
+    if scenario.step_down_pct:
+        d = scenario.step_down_pct / 100
+        for b in AGE_BANDS:
+            r, fo = state_of("residential", b), state_of("fostering", b)
+            shift = P[r, r] * min(d, 1.0)
+            P[r, r] -= shift
+            P[r, fo] += shift
+    n = f.stock[origin].astype(float)
+    out = np.empty((steps, N_STATES))
+    for h in range(steps):
+        n = n @ P + e
+        out[h] = n
+    return out
+
+
+def _by_category(states: np.ndarray) -> np.ndarray:
+    """[steps, state] -> [steps, category]."""
+    return states.reshape(len(states), len(CATEGORY_ORDER), len(AGE_BANDS)).sum(2)
+
+
+def _by_band(states: np.ndarray) -> np.ndarray:
+    """[steps, state] -> [steps, category, band]."""
+    return states.reshape(len(states), len(CATEGORY_ORDER), len(AGE_BANDS))
+
+
+# ---- Candidates and rolling-origin backtests ----------------------------------------------------------------------
+
+def _candidates(y: np.ndarray, origin: int, steps: int, flow: np.ndarray | None,
+                ets: np.ndarray | None = None, only: str | None = None) -> dict[str, np.ndarray]:
+    """Every candidate's forecast of y for the `steps` months after month `origin` (y[:origin+1] known).
+
+    ets: the damped trend's forecast if already made; only: compute just this candidate (the ETS fit is the slow one).
+    """
+    h = np.arange(1, steps + 1)
+    out = {"naive": np.full(steps, float(y[origin]))}
+    if origin >= 11:
+        out["seasonal"] = y[origin + h - 12 * np.ceil(h / 12).astype(int)].astype(float)
+    if only in (None, "ets"):
+        out["ets"] = ets if ets is not None else project(y[:origin + 1], steps).mean
+    if flow is not None:
+        out["flow"] = flow
+        out["combined"] = (out["naive"] + flow) / 2
+    return out
+
+
+def _ets_refitted(y: np.ndarray, origins: list[int], steps: list[int]) -> list[np.ndarray]:
+    """The damped trend's backtest forecasts: parameters estimated at every ETS_REFIT_EVERY-th origin and carried
+    to the origins between, where the model is only re-run on the longer history (a full fit at every origin made
+    the backtest several times slower). Only data up to each origin is ever used."""
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    out, params = [], None
+    for k, (o, n) in enumerate(zip(origins, steps)):
+        train = y[:o + 1]
+        if k % ETS_REFIT_EVERY == 0 or params is None:
+            params = None
+            if len(train) >= MIN_MONTHS // 2 and np.ptp(train) > 0:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    try:
+                        fit = ETSModel(pd.Series(np.log1p(train)), error="add", trend="add",
+                                       damped_trend=True).fit(disp=False)
+                        mu = np.asarray(fit.forecast(n), dtype=float)
+                        if np.isfinite(mu).all():
+                            params = fit.params
+                            out.append(np.clip(np.expm1(mu), 0, None))
+                            continue
+                    except (ValueError, np.linalg.LinAlgError):
+                        pass
+            out.append(project(train, n).mean)
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                res = ETSModel(pd.Series(np.log1p(train)), error="add", trend="add", damped_trend=True).smooth(params)
+                mu = np.asarray(res.forecast(n), dtype=float)
+            except (ValueError, np.linalg.LinAlgError):
+                mu = np.full(n, np.nan)
+        out.append(np.clip(np.expm1(mu), 0, None) if np.isfinite(mu).all() else project(train, n).mean)
+    return out
+
+
+def _scale(y: np.ndarray) -> float:
+    """A series' month-to-month volatility on the log scale: forecast errors are measured in units of it."""
+    d = np.diff(np.log1p(np.asarray(y, float)))
+    return float(max(np.std(d) if len(d) > 1 else 0.0, SCALE_FLOOR))
+
+
+def _series(db: Database, la: str | None) -> tuple[pd.DataFrame, dict[str, Flows]]:
+    """Month-end history per LA and category, plus the regional total as series of its own (la TOTAL)."""
+    hist = history(db, la)
+    fl = flows(db, la)
+    if hist.empty:
+        return hist, fl
+    reg = regional_history(hist).assign(la_code=TOTAL, la_name=TOTAL_NAME)
+    return pd.concat([hist, reg[hist.columns]], ignore_index=True), fl
+
+
+def _flow_forecast(fl: dict[str, Flows], code: str, cat: str, end: pd.Timestamp, steps: int,
+                   scenario: Scenario = BASELINE, las: list[str] | None = None) -> np.ndarray | None:
+    """The stock-and-flow forecast of one category from month end `end`: one LA's, or (TOTAL) the sum over LAs."""
+    codes = (las or list(fl)) if code == TOTAL else [code]
+    total = np.zeros(steps)
+    for c in codes:
+        f = fl.get(c)
+        if f is None or end not in f.months:
+            return None
+        o = f.months.get_loc(end)
+        if o < 1:
+            return None
+        total += _by_category(flow_project(f, o, steps, scenario))[:, CATEGORY_ORDER.index(cat)]
+    return total
+
+
+_ROLLING: dict[tuple[str, str], pd.DataFrame] = {}
+
+
+def rolling(db: Database) -> pd.DataFrame:
+    """Every candidate's forecasts from rolling origins (every 3 months after the first two years), 1-12 months ahead."""
+    # Keyed by file and data version, not by Database object: each CLI call opens its own.
+    key = (str(db.path), db.version)
+    if key not in _ROLLING:
+        if len(_ROLLING) >= 4:
+            _ROLLING.pop(next(iter(_ROLLING)))
+        _ROLLING[key] = _rolling_once(db)
+    return _ROLLING[key].copy()
+
+
+def _rolling_once(db: Database) -> pd.DataFrame:
+    """One run of the rolling-origin backtest (about 600 model fits on the regional sample)."""
+    hist, fl = _series(db, None)
+    rows = []
+    for (code, cat), g in hist.groupby(["la_code", "category"], sort=False):
+        g = g.sort_values("month_end")
+        y, ends = g["children"].to_numpy(float), pd.DatetimeIndex(g["month_end"])
+        las = sorted(hist.loc[hist["la_code"] != TOTAL, "la_code"].unique())
+        origins = list(range(FIRST_ORIGIN - 1, len(y) - 1, ORIGIN_STEP))
+        all_steps = [min(BT_HORIZON, len(y) - 1 - o) for o in origins]
+        ets = _ets_refitted(y, origins, all_steps)
+        for o, steps, e in zip(origins, all_steps, ets):
+            flow = _flow_forecast(fl, code, cat, ends[o], steps, las=las)
+            scale = _scale(y[:o + 1])
+            for method, f in _candidates(y, o, steps, flow, ets=e).items():
+                for h in range(1, steps + 1):
+                    rows.append((code, cat, ends[o], h, ends[o + h], method, float(f[h - 1]), float(y[o + h]), scale))
+    cols = ["la_code", "category", "origin", "h", "target", "method", "forecast", "actual", "scale"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def choose(bt: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """The method for each category (of LA series, and of the regional totals): lowest backtest MAPE in the rows given.
+
+    Chosen per category over all LAs rather than per series: one series' dozen origins are too few to tell
+    candidates apart, and picking on them did worse than naive out of sample.
+    """
+    if bt.empty:
+        return {}
+    d = bt.assign(group=bt["la_code"].map(_group))
+    use = d[d["actual"] >= MAPE_MIN_CHILDREN]
+    err = ((use["forecast"] - use["actual"]).abs() / use["actual"]).groupby(
+        [use["group"], use["category"], use["method"]]).mean()
+    mae = (d["forecast"] - d["actual"]).abs().groupby([d["group"], d["category"], d["method"]]).mean()
+    score = err.combine_first(mae / 1e6)  # MAE only where no month had enough children for a percentage
+    out = {}
+    for (g, c), sc in score.groupby(level=[0, 1]):
+        sc = sc.droplevel([0, 1])
+        best = sc.idxmin()
+        # Naive unless a model beats it clearly: a small edge in past errors does not survive out of sample.
+        naive = sc.get("naive", np.inf)
+        out[(g, c)] = best if sc[best] < naive * (1 - SWITCH_MARGIN) else "naive"
+    return out
+
+
+def method_for(pick: dict[tuple[str, str], str], code: str, category: str, default: str = "naive") -> str:
+    """The chosen method of one series."""
+    return pick.get((_group(code), category), default)
+
+
+def _chosen_rows(bt: pd.DataFrame, pick: dict[tuple[str, str], str]) -> pd.DataFrame:
+    """The backtest rows of each series' chosen method."""
+    return bt[[method_for(pick, a, c) == m for a, c, m in zip(bt["la_code"], bt["category"], bt["method"])]]
+
+
+def _z(bt: pd.DataFrame) -> pd.Series:
+    """Forecast errors on the log scale in units of each series' volatility (comparable across LAs and categories)."""
+    return (np.log1p(bt["actual"]) - np.log1p(bt["forecast"].clip(lower=0))) / bt["scale"]
+
+
+def error_quantiles(bt: pd.DataFrame, level: float, horizon: int) -> np.ndarray:
+    """[h, 2] lower and upper quantiles of scaled errors 1..horizon months ahead (empirical; sqrt(h) beyond 12).
+
+    Errors are pooled over series by horizon; a horizon with fewer than MIN_ERRORS errors borrows the nearest
+    shorter one's, widened by sqrt(h / h'). The band never narrows with the horizon and always holds the central figure.
+    """
+    z = _z(bt)
+    q = np.full((horizon, 2), np.nan)
+    have = z.groupby(bt["h"]).agg(["size", lambda s: s.quantile((1 - level) / 2), lambda s: s.quantile((1 + level) / 2)])
+    have.columns = ["n", "lo", "hi"]
+    have = have[have["n"] >= MIN_ERRORS]
+    if have.empty:
+        return q
+    last = None
+    for h in range(1, horizon + 1):
+        if h in have.index:
+            q[h - 1] = have.loc[h, ["lo", "hi"]].to_numpy(float)
+            last = h
+        elif last is not None:
+            q[h - 1] = have.loc[last, ["lo", "hi"]].to_numpy(float) * np.sqrt(h / last)
+        else:
+            first = int(have.index.min())
+            q[h - 1] = have.loc[first, ["lo", "hi"]].to_numpy(float) * np.sqrt(h / first)
+    q[:, 0] = np.minimum.accumulate(np.minimum(q[:, 0], 0))
+    q[:, 1] = np.maximum.accumulate(np.maximum(q[:, 1], 0))
+    return q
+
+
+def _band_of(forecast_: np.ndarray, scale: float, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Interval bounds on the count scale from scaled-error quantiles."""
+    base = np.log1p(np.clip(forecast_, 0, None))
+    return np.expm1(base + q[:, 0] * scale).clip(0), np.expm1(base + q[:, 1] * scale)
+
+
+def _group(code: str) -> str:
+    """LA series and the regional totals are calibrated apart: a total's errors are not an LA's."""
+    return "total" if code == TOTAL else "la"
+
+
+def evaluate(bt: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
+    """The chosen forecast and band as they would have been made at each origin, from what was known then.
+
+    At each origin from the fifth, each series' method is picked and the band calibrated from the backtest errors
+    whose target month had passed by then; that forecast is then scored on the months that followed. So the
+    chosen forecast's error and the band's coverage are out of sample, like every candidate's.
+    """
+    if bt.empty:
+        return pd.DataFrame()
+    origins = sorted(bt["origin"].unique())
+    frames = []
+    for o in origins[EVAL_FROM:]:
+        known = bt[bt["target"] <= o]
+        pick = choose(known)
+        sel = _chosen_rows(bt[bt["origin"] == o], pick)
+        sel = sel.assign(group=sel["la_code"].map(_group))
+        kn = _chosen_rows(known, pick)
+        kn = kn.assign(group=kn["la_code"].map(_group))
+        for grp, g in sel.groupby("group"):
+            q = error_quantiles(kn[kn["group"] == grp], level, BT_HORIZON)
+            if np.isnan(q).all():
+                continue
+            lo = np.expm1(np.log1p(g["forecast"].clip(lower=0)) + q[g["h"] - 1, 0] * g["scale"]).clip(lower=0)
+            hi = np.expm1(np.log1p(g["forecast"].clip(lower=0)) + q[g["h"] - 1, 1] * g["scale"])
+            frames.append(g.assign(lower=lo.to_numpy(), upper=hi.to_numpy(),
+                                   covered=((g["actual"] >= lo) & (g["actual"] <= hi)).to_numpy()))
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return out
+
+
+def backtest(db: Database, la: str | None = None, level: float = LEVEL) -> pd.DataFrame:
+    """Rolling-origin backtest rows of every candidate, with the out-of-sample chosen forecast as method 'chosen'."""
+    return _backtest_once(db, db.version, la, level).copy()
+
+
+@lru_cache(maxsize=8)
+def _backtest_once(db: Database, version: str, la: str | None, level: float) -> pd.DataFrame:
+    """One backtest per data version and LA: the tiles, the method note and the CLI all report it."""
+    bt = rolling(db)
+    ev = evaluate(bt, level)
+    if ev.empty:
+        return bt.iloc[0:0].assign(lower=np.nan, upper=np.nan, covered=np.nan)
+    ev_origins = set(ev["origin"])
+    cand = bt[bt["origin"].isin(ev_origins)].assign(lower=np.nan, upper=np.nan, covered=np.nan)
+    out = pd.concat([cand, ev.drop(columns="group").assign(method="chosen")], ignore_index=True)
+    if la is not None:
+        out = out[out["la_code"].isin([la])]
+    return out.reset_index(drop=True)
+
+
+def _ape(g: pd.DataFrame) -> pd.Series:
+    """Absolute percentage errors, on months with at least MAPE_MIN_CHILDREN children (fewer would be noise)."""
+    use = g[g["actual"] >= MAPE_MIN_CHILDREN]
+    return (use["forecast"] - use["actual"]).abs() / use["actual"] * 100
+
+
+def backtest_summary(bt: pd.DataFrame) -> pd.DataFrame:
+    """Per category (LA series), for all LA series, and for the regional totals: each candidate's MAPE and coverage.
+
+    Columns: category, series, mape (the chosen forecast's), one column per candidate, covered (share of months
+    inside the chosen forecast's band).
+    """
+    cols = ["category", "series", "mape", *CANDIDATES, "covered"]
+    if bt.empty or "chosen" not in set(bt["method"]):
+        return pd.DataFrame(columns=cols)
+    las, tot = bt[bt["la_code"] != TOTAL], bt[bt["la_code"] == TOTAL]
+    rows = []
+    parts = [(c, las[las["category"] == c]) for c in CATEGORY_ORDER] + [("all", las), ("region total", tot)]
+    for name, g in parts:
+        if g.empty:
+            continue
+        row = {"category": name, "series": g[["la_code", "category"]].drop_duplicates().shape[0]}
+        for m in ("chosen", *CANDIDATES):
+            a = _ape(g[g["method"] == m])
+            row["mape" if m == "chosen" else m] = float(a.mean()) if len(a) else np.nan
+        row["covered"] = float(g.loc[g["method"] == "chosen", "covered"].astype(float).mean())
+        rows.append(row)
+    return pd.DataFrame(rows, columns=cols)
+
+
+def coverage_by_horizon(bt: pd.DataFrame) -> pd.DataFrame:
+    """Share of months inside the chosen forecast's band, by months ahead, for LA series and regional totals."""
+    ch = bt[bt["method"] == "chosen"].assign(group=lambda d: d["la_code"].map(_group))
+    return ch.groupby(["group", "h"])["covered"].agg(["mean", "size"]).reset_index()
+
+
+# ---- The forecast -----------------------------------------------------------------------------------------------
+
 @dataclass
 class Forecast:
     """A forecast: one row per year, LA and category, plus the history it learnt from and how it was made."""
 
-    table: pd.DataFrame      # year, la, la_name, category, observed, demand, lower, upper
+    table: pd.DataFrame      # year, la, la_name, category, observed, demand, lower, upper, method
     history: pd.DataFrame    # month_end, la_code, la_name, category, children
     coverage: pd.DataFrame
     last_date: dt.date
     level: float
+    bands: pd.DataFrame | None = None  # year, la, category, age_band, demand (stock-and-flow split by age band)
+    scenario: Scenario = BASELINE
 
 
-def forecast(db: Database, years: int, la: str | None = None, level: float = LEVEL) -> Forecast:
+def forecast(db: Database, years: int, la: str | None = None, level: float = LEVEL,
+             scenario: Scenario = BASELINE) -> Forecast:
     """Demand for each of the next `years` years (31 March) by LA and category, with the region's totals."""
     if not 1 <= int(years) <= MAX_YEARS:
         raise ValueError(f"years must be 1-{MAX_YEARS}, not {years}")
-    return _forecast_once(db, db.version, int(years), la, level)
+    return _forecast_once(db, db.version, int(years), la, level, scenario)
 
 
 @lru_cache(maxsize=8)
-def _forecast_once(db: Database, version: str, years: int, la: str | None, level: float) -> Forecast:
+def _forecast_once(db: Database, version: str, years: int, la: str | None, level: float,
+                   scenario: Scenario) -> Forecast:
     """One fit per data version and choice: the page's chart, table and tiles all start from the same forecast."""
-    if not 1 <= int(years) <= MAX_YEARS:
-        raise ValueError(f"years must be 1-{MAX_YEARS}, not {years}")
-    hist = history(db, la)
+    hist, fl = _series(db, la)
     if hist.empty:
         raise NoHistory("no SSDA903 episode history is loaded" + (f" for {region.la_name(la) or la}" if la else "")
                         + ": import at least two years of returns (Data page, or `audit import 903 FOLDER`)")
@@ -208,86 +634,92 @@ def _forecast_once(db: Database, version: str, years: int, la: str | None, level
         raise NoHistory("the SSDA903 history covers one year only: import at least two consecutive years of "
                         "returns to forecast (Data page, or `audit import 903 FOLDER`)")
     hist = hist[~hist["la_code"].isin(short["la_code"])]
+    if la is not None:
+        hist = hist[hist["la_code"] != TOTAL]
     last = pd.Timestamp(max(cov["end"]))
     targets = [pd.Timestamp(last.year + k, 3, 31) for k in range(1, int(years) + 1)]
-    rows = []
-    draws: dict[tuple, np.ndarray] = {}
-    rng = np.random.default_rng(SIMULATION_SEED)
+    bt = rolling(db)
+    pick = choose(bt)
+    chosen = _chosen_rows(bt, pick)
+    quant = {g: error_quantiles(chosen[chosen["la_code"].map(_group) == g], level, MAX_YEARS * 12 + 12)
+             for g in ("la", "total")}
+    las = sorted(hist.loc[hist["la_code"] != TOTAL, "la_code"].unique())
+    rows, bands = [], []
     for (code, cat), g in hist.groupby(["la_code", "category"], sort=False):
         g = g.sort_values("month_end")
-        y = g["children"].to_numpy()
+        y = g["children"].to_numpy(float)
         end = g["month_end"].iat[-1]
         steps = [_months_between(end, t) for t in targets]
-        p = project(y, max(steps), level)
+        n = max(steps)
+        flow = _flow_forecast(fl, code, cat, end, n, scenario, las=las)
+        method = method_for(pick, code, cat, "ets")
+        q = quant[_group(code)]
+        if method in ("naive", "seasonal", "ets", "flow", "combined") and not np.isnan(q).all() and (
+                method not in ("flow", "combined") or flow is not None):
+            mean = _candidates(y, len(y) - 1, n, flow, only=method)[method]
+            lower, upper = _band_of(mean, _scale(y), q[:n])
+        else:  # too little history to backtest: the damped trend with its model-based interval
+            p = project(y, n, level)
+            mean, lower, upper, method = p.mean, p.lower, p.upper, "ets (not backtested)"
+        if not scenario.is_baseline and flow is not None:
+            # A scenario moves the forecast by what it changes in the stock-and-flow model, whatever the method.
+            base = _flow_forecast(fl, code, cat, end, n, BASELINE, las=las)
+            shift = flow - base
+            mean, lower, upper = (mean + shift).clip(0), (lower + shift).clip(0), (upper + shift).clip(0)
         for t, h in zip(targets, steps):
             rows.append({"year": t.date(), "la": code, "la_name": g["la_name"].iat[0], "category": cat,
-                         "observed": int(y[-1]), "observed_at": end.date(), "demand": p.mean[h - 1],
-                         "lower": p.lower[h - 1], "upper": p.upper[h - 1]})
-            key = (t.date(), cat)
-            draws[key] = draws.get(key, 0) + p.draw(h, rng, SIMULATIONS)
+                         "observed": int(y[-1]), "observed_at": end.date(), "demand": mean[h - 1],
+                         "lower": min(lower[h - 1], mean[h - 1]), "upper": max(upper[h - 1], mean[h - 1]),
+                         "method": method})
     table = pd.DataFrame(rows)
-    table = pd.concat([table, _totals(table, draws, level)], ignore_index=True)
+    if la is not None:
+        tot = table.groupby(["year", "category"], sort=False).agg(
+            observed=("observed", "sum"), observed_at=("observed_at", "max"), demand=("demand", "sum"),
+            lower=("lower", "sum"), upper=("upper", "sum"), method=("method", "first")).reset_index()
+        table = pd.concat([table, tot.assign(la=TOTAL, la_name=TOTAL_NAME)], ignore_index=True)
     table["category"] = pd.Categorical(table["category"], CATEGORY_ORDER, ordered=True)
     table["_total"] = table["la"] == TOTAL
     table = table.sort_values(["year", "_total", "la_name", "category"]).drop(columns=["_total"])
     table["category"] = table["category"].astype(str)
     table.insert(len(table.columns), "interval", f"{level:.0%}")
-    return Forecast(table.reset_index(drop=True), hist, cov, last.date(), level)
+    bands_t = _age_bands(fl, hist, targets, scenario, las)
+    return Forecast(table.reset_index(drop=True), hist[hist["la_code"] != TOTAL], cov, last.date(), level, bands_t,
+                    scenario)
 
 
-def _totals(table: pd.DataFrame, draws: dict[tuple, np.ndarray], level: float) -> pd.DataFrame:
-    """Totals over LAs per year and category: the median and interval of simulated sums (LAs independent)."""
-    t = table.groupby(["year", "category"], sort=False).agg(
-        observed=("observed", "sum"), observed_at=("observed_at", "max")).reset_index()
-    q = np.array([np.quantile(draws[(y, c)], [0.5, (1 - level) / 2, (1 + level) / 2])
-                  for y, c in zip(t["year"], t["category"])])
-    t["demand"], t["lower"], t["upper"] = q[:, 0], q[:, 1], q[:, 2]
-    t["la"], t["la_name"] = TOTAL, TOTAL_NAME
-    return t
+def _age_bands(fl: dict[str, Flows], hist: pd.DataFrame, targets: list[pd.Timestamp], scenario: Scenario,
+               las: list[str]) -> pd.DataFrame:
+    """The stock-and-flow model's children by category and age band on each target date, per LA and in total."""
+    rows = []
+    for code in las:
+        f = fl.get(code)
+        end = hist.loc[hist["la_code"] == code, "month_end"].max()
+        if f is None or end not in f.months or f.months.get_loc(end) < 1:
+            continue
+        o = f.months.get_loc(end)
+        steps = [_months_between(end, t) for t in targets]
+        proj = _by_band(flow_project(f, o, max(steps), scenario))
+        now = f.stock[o].reshape(len(CATEGORY_ORDER), len(AGE_BANDS))
+        for ci, cat in enumerate(CATEGORY_ORDER):
+            for bi, band in enumerate(AGE_BANDS):
+                rows.append({"year": end.date(), "la": code, "category": cat, "age_band": band,
+                             "children": float(now[ci, bi])})
+                for t, h in zip(targets, steps):
+                    rows.append({"year": t.date(), "la": code, "category": cat, "age_band": band,
+                                 "children": float(proj[h - 1, ci, bi])})
+    out = pd.DataFrame(rows, columns=["year", "la", "category", "age_band", "children"])
+    if out.empty:
+        return out
+    tot = out.groupby(["year", "category", "age_band"], sort=False)["children"].sum().reset_index().assign(la=TOTAL)
+    return pd.concat([out, tot[out.columns]], ignore_index=True)
 
 
 def regional_history(hist: pd.DataFrame) -> pd.DataFrame:
     """Month-end stock summed over LAs, per category (only months every LA's history covers)."""
+    hist = hist[hist["la_code"] != TOTAL]
     n_la = hist["la_code"].nunique()
     g = hist.groupby(["month_end", "category"]).agg(children=("children", "sum"), las=("la_code", "nunique")).reset_index()
     return g[g["las"] == n_la].drop(columns="las")
-
-
-def backtest(db: Database, la: str | None = None, months: int = BACKTEST_MONTHS, level: float = LEVEL) -> pd.DataFrame:
-    """Per LA and category: refit without the last `months` months, forecast them; APE and interval coverage."""
-    return _backtest_once(db, db.version, la, months, level).copy()
-
-
-@lru_cache(maxsize=8)
-def _backtest_once(db: Database, version: str, la: str | None, months: int, level: float) -> pd.DataFrame:
-    """One backtest per data version: the tiles and the method note both report it."""
-    hist = history(db, la)
-    rows = []
-    for (code, cat), g in hist.groupby(["la_code", "category"], sort=False):
-        y = g.sort_values("month_end")["children"].to_numpy()
-        if len(y) < MIN_MONTHS + months:
-            continue
-        train, test = y[:-months], y[-months:]
-        p = project(train, months, level)
-        ok = test > 0
-        ape = np.abs(p.mean[ok] - test[ok]) / test[ok]
-        rows.append({"la_code": code, "category": cat, "mean_children": float(test.mean()),
-                     "min_children": int(test.min()), "mape": float(ape.mean() * 100) if ok.any() else np.nan,
-                     "error_at_end": float(p.mean[-1] - test[-1]),
-                     "covered": float(((test >= np.floor(p.lower)) & (test <= np.ceil(p.upper))).mean())})
-    return pd.DataFrame(rows, columns=["la_code", "category", "mean_children", "min_children", "mape", "error_at_end",
-                                       "covered"])
-
-
-def backtest_summary(bt: pd.DataFrame) -> pd.DataFrame:
-    """MAPE and interval coverage per category, over series with at least 5 children in every held-out month."""
-    use = bt[bt["min_children"] >= MAPE_MIN_CHILDREN]
-    if use.empty:
-        return pd.DataFrame(columns=["category", "series", "mape", "covered"])
-    out = use.groupby("category").agg(series=("mape", "size"), mape=("mape", "mean"), covered=("covered", "mean"))
-    out = out.reindex([c for c in CATEGORY_ORDER if c in out.index]).reset_index()
-    total = pd.DataFrame([{"category": "all", "series": len(use), "mape": use["mape"].mean(), "covered": use["covered"].mean()}])
-    return pd.concat([out, total], ignore_index=True)
 
 
 def _hide_small(values: pd.DataFrame, las: pd.Series, viewer) -> pd.DataFrame:
@@ -438,27 +870,154 @@ def by_cohort(db: Database, years: int, round_id: int, la: str | None = None, vi
     return Suppressed(display, numeric, mask.reindex(columns=display.columns, fill_value=False))
 
 
+def candidate_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Every candidate's rolling-origin MAPE by category, and the chosen forecast's, with its band's coverage."""
+    if summary.empty:
+        return summary
+    out = summary.rename(columns={"mape": "chosen", **{c: CANDIDATE_LABELS[c] for c in CANDIDATES}})
+    out = out.rename(columns={"chosen": CANDIDATE_LABELS["chosen"], "covered": "inside 80% band"})
+    return out
+
+
 def method_note(fc: Forecast, summary: pd.DataFrame) -> str:
-    """How the forecast was made, in plain English, with its measured backtest error."""
+    """How the forecast was made, in plain English, with every candidate's measured backtest error."""
     cov = fc.coverage
     first, last = int(cov["first_year"].min()), int(cov["last_year"].max())
+    methods = fc.table.drop_duplicates(["la", "category"])
+    used = methods.groupby("category")["method"].agg(lambda m: ", ".join(sorted(set(m))))
+    chosen = "; ".join(f"{c}: {used[c]}" for c in CATEGORY_ORDER if c in used)
     if summary.empty or "all" not in set(summary["category"]):
-        bt = "There is not yet enough history (three years) to test the method on held-out months."
+        bt = ("There is not yet enough history (three years) to compare the methods on rolling origins, so each "
+              "series uses the damped trend with its model-based interval.")
     else:
-        a = summary[summary["category"] == "all"].iloc[0]
-        per = "; ".join(f"{r.category} {r.mape:.0f}%" for r in summary.itertuples() if r.category != "all")
-        bt = (f"Tested by refitting without the last 12 months and forecasting them: the average error was "
-              f"{a['mape']:.0f}% ({per}; series with at least 5 children), and {a['covered']:.0%} of those months "
-              f"fell inside the {fc.level:.0%} interval.")
+        def line(r) -> str:
+            cands = ", ".join(f"{CANDIDATE_LABELS[c]} {getattr(r, c):.1f}%" for c in CANDIDATES if pd.notna(getattr(r, c)))
+            return (f"- **{r.category}** ({r.series} series): chosen {r.mape:.1f}% — {cands}; "
+                    f"{r.covered:.0%} of months inside the {fc.level:.0%} band")
+        bt = ("Every method was tested on rolling origins: from every third month after the first two years, each "
+              "forecast the next 1-12 months from the history up to then. The chosen forecast was picked, and its band "
+              "calibrated, at each origin only from errors already known then, so its error below is out of sample "
+              "like the others' (mean absolute percentage error, months with 5 or more children):\n\n"
+              + "\n".join(line(r) for r in summary.itertuples()))
     return (f"**Data.** Children looked after at each month end, by LA and placement category, from the SSDA903 "
             f"returns loaded (years ending 31 March {first}–{last}). A return lists the children looked after during "
             f"its year, so children who left care before the first loaded year are in none of them: counts before "
             f"1 April {first - 1} would be too low and are not used.  \n"
-            f"**Model.** For each LA and category, exponential smoothing with a damped trend (Holt's damped trend) "
-            f"fitted to the logarithm of the monthly count: it follows the level closely, carries the recent trend "
-            f"forward but lets it fade, and never goes below zero. The central figure is the middle of the forecast "
-            f"range; the band is an {fc.level:.0%} interval (4 years in 5 the number should fall inside it), widening "
-            f"with each year ahead. Totals add up simulated forecasts of the LAs (so they can sit a little above the "
-            f"sum of the LAs' central figures); their band assumes LAs vary independently, so it may be too narrow "
-            f"if they move together.  \n"
+            f"**Methods.** Five candidates for each series: naive (the last month's count carried forward); seasonal "
+            f"naive (the same month a year before); exponential smoothing with a damped trend on the log of the count; "
+            f"a stock-and-flow model (each month children enter care, leave it, move between placement categories and "
+            f"age bands — under 10, 10-15, 16+ — at the rates seen over the last {FLOW_WINDOW} months); and naive and "
+            f"stock-and-flow averaged. For each category (of the LAs, and of the regional total) the method with the "
+            f"lowest backtest error is used, but naive is kept unless another method beats it by at least "
+            f"{SWITCH_MARGIN:.0%}: a small edge in past errors did not last. In use: {chosen}.  \n"
+            f"**Range.** The {fc.level:.0%} band comes from the backtest's own errors at each horizon (the 10th and "
+            f"90th percentiles, in units of each series' month-to-month variability), widened with the square root "
+            f"of the time beyond 12 months. The regional total is forecast and calibrated as a series of its own, "
+            f"so its band reflects how LAs move together; it need not equal the sum of the LAs' figures.  \n"
             f"**Check.** {bt}")
+
+
+def age_band_table(fc: Forecast, la: str | None = None) -> pd.DataFrame:
+    """Demand by age band: each year's forecast of a category split as the stock-and-flow model splits it by age.
+
+    The first year is the children looked after now, by age band, as counted. Where the model has no split (no
+    stock-and-flow history) the whole figure is 'unknown'.
+    """
+    cols = ["year", "la", "category", "age_band", "demand"]
+    if fc.bands is None or fc.bands.empty:
+        return pd.DataFrame(columns=cols)
+    b = fc.bands if la is None else fc.bands[fc.bands["la"] == la]
+    share = b["children"] / b.groupby(["year", "la", "category"])["children"].transform("sum")
+    b = b.assign(share=share.fillna(0))
+    t = fc.table if la is None else fc.table[fc.table["la"] == la]
+    future = t[["year", "la", "category", "demand"]].merge(b, on=["year", "la", "category"], how="left")
+    future["demand"] = future["demand"] * future["share"].fillna(1.0)
+    future["age_band"] = future["age_band"].fillna("unknown")
+    now = b[b["year"] == fc.last_date].rename(columns={"children": "demand"})
+    out = pd.concat([now[cols], future[cols]], ignore_index=True)
+    out["age_band"] = pd.Categorical(out["age_band"], AGE_BANDS, ordered=True)
+    return out.sort_values(["year", "la", "category", "age_band"]).reset_index(drop=True)
+
+
+def published_age_bands(fc: Forecast, la: str | None = None, viewer=None) -> pd.DataFrame:
+    """Age bands as shown: whole children in columns per band; 1-4 as '<5' (and the next smallest band with it)."""
+    from audit.suppress import PRIMARY, PUBLIC, SECONDARY
+
+    viewer = viewer or PUBLIC
+    key = la or TOTAL
+    t = age_band_table(fc, key)
+    t = t[t["age_band"] != "unknown"] if not (t.loc[t["age_band"] == "unknown", "demand"] > 0.5).any() else t
+    wide = t.pivot_table(index=["year", "category"], columns="age_band", values="demand", observed=True,
+                         aggfunc="sum").round()
+    shown = wide.astype(int).astype(object)
+    if not viewer.may_see(la):
+        small = wide.isin([1, 2, 3, 4])
+        for idx in wide.index[small.any(axis=1)]:
+            row = wide.loc[idx].where(~small.loc[idx])
+            for c in wide.columns[small.loc[idx].to_numpy()]:
+                shown.loc[idx, c] = PRIMARY
+            if small.loc[idx].sum() == 1 and row.notna().any():
+                shown.loc[idx, row.idxmin()] = SECONDARY
+    shown = shown.reset_index()
+    shown["year"] = shown["year"].map(lambda d: d.isoformat())
+    shown.columns = [str(c) for c in shown.columns]
+    return shown
+
+
+def weekly_costs(fc: Forecast, unit_costs: dict[str, float], la: str | None = None) -> pd.DataFrame:
+    """The weekly cost of the forecast placements: demand (and its range) times the weekly cost a user gives per category.
+
+    No costs are assumed: categories without a cost given are left out.
+    """
+    key = la or TOTAL
+    t = fc.table[(fc.table["la"] == key) & fc.table["category"].isin(list(unit_costs))].copy()
+    unit = t["category"].map(unit_costs).astype(float)
+    out = pd.DataFrame({"year": t["year"], "category": t["category"], "weekly_cost": (t["demand"] * unit).round(-2),
+                        "lower": (t["lower"] * unit).round(-2), "upper": (t["upper"] * unit).round(-2)})
+    tot = out.groupby("year", sort=True)[["weekly_cost", "lower", "upper"]].sum().reset_index().assign(category="all given")
+    # A sum of lower bounds is not a lower bound of the sum at the same level: it is shown as a rough range only.
+    return pd.concat([out, tot[out.columns]], ignore_index=True)
+
+
+def age_bands_for(db: Database, years: int, la: str | None = None, viewer=None) -> pd.DataFrame:
+    """published_age_bands from the database in one call, for the page's cache."""
+    return published_age_bands(forecast(db, years), la, viewer)
+
+
+def scenario_table(db: Database, years: int, la: str | None, entries_pct: float, step_down_pct: float,
+                   viewer=None) -> pd.DataFrame:
+    """Baseline against a scenario, per year and category, as published (hidden figures stay hidden in both)."""
+    key = la or TOTAL
+    base = published(forecast(db, years, la), viewer)
+    alt_ = published(forecast(db, years, la, scenario=Scenario(entries_pct, step_down_pct)), viewer)
+    b = base.display[base.display["la"] == key].set_index(["year", "category"])
+    s = alt_.display[alt_.display["la"] == key].set_index(["year", "category"])
+    out = pd.DataFrame({"baseline": b["demand"], "scenario": s["demand"], "scenario_range":
+                        s["lower"].astype(str) + "–" + s["upper"].astype(str)})
+    num = lambda v: None if isinstance(v, str) else float(v)  # noqa: E731
+    out["change"] = [f"{num(y) - num(x):+,.0f}" if num(x) is not None and num(y) is not None else "–"
+                     for x, y in zip(out["baseline"], out["scenario"])]
+    return out.reset_index()
+
+
+def costs_for(db: Database, years: int, la: str | None, unit_costs: tuple[tuple[str, float], ...],
+              viewer=None) -> pd.DataFrame:
+    """weekly_costs from the database (costs as a tuple of pairs, so the page can cache it); LA figures of 1-4
+    children hidden (a cost divided by the unit cost would give them back)."""
+    from audit.suppress import PUBLIC
+
+    viewer = viewer or PUBLIC
+    fc = forecast(db, years, la)
+    costs = dict(c for c in unit_costs if c[1] > 0)
+    if not costs:
+        return pd.DataFrame(columns=["year", "category", "weekly_cost", "lower", "upper"])
+    out = weekly_costs(fc, costs, la)
+    if not viewer.may_see(la):
+        t = fc.table[fc.table["la"] == (la or TOTAL)].set_index(["year", "category"])["demand"].round()
+        small = [t.get((y, c), 99) in (1, 2, 3, 4) for y, c in zip(out["year"], out["category"])]
+        hide = pd.Series(small, index=out.index)
+        # A hidden category's cost would also follow from the year's total: hide the total then too.
+        years_hidden = set(out.loc[hide, "year"])
+        hide |= (out["category"] == "all given") & out["year"].isin(years_hidden)
+        out.loc[hide, ["weekly_cost", "lower", "upper"]] = np.nan
+    return out

