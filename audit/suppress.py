@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from audit import disclosure
+
 THRESHOLD = 5
 PRIMARY = "<5"
 SECONDARY = "c"
@@ -43,6 +45,8 @@ class Suppressed:
     display: pd.DataFrame
     numeric: pd.DataFrame
     mask: pd.DataFrame
+    # How the complements were chosen ("rule", "milp", "heuristic (...)"), for the method note and the audit.
+    method: str = "rule"
 
     @property
     def any(self) -> bool:
@@ -148,9 +152,27 @@ def hidden_share(part: int, whole: int, viewer_may_see: bool = False) -> str | N
     return None
 
 
-def suppress_matrix(matrix: pd.DataFrame, viewer: Viewer = PUBLIC, totals: bool = True) -> Suppressed:
-    """Suppress every cell of a cross-tabulation (e.g. LA x LA flows), with totals on both axes."""
-    return suppress(matrix, list(matrix.columns), row_totals=totals, col_totals=totals, viewer=viewer)
+def suppress_matrix(matrix: pd.DataFrame, viewer: Viewer = PUBLIC, totals: bool = True,
+                    la_rows: bool = True) -> Suppressed:
+    """Suppress every cell of a cross-tabulation (e.g. LA x LA flows) with totals on both axes, complements by MILP.
+
+    la_rows: the index holds LA codes, so rows the viewer may see stay unsuppressed.
+    """
+    exempt = [la_rows and viewer.may_see(r) for r in matrix.index]
+    fam, t = disclosure.matrix_family(matrix.to_numpy(int), totals, totals, exempt)
+    return matrix_result(matrix, fam, t, disclosure.protect(fam))
+
+
+def matrix_result(matrix: pd.DataFrame, fam: "disclosure.Family", t: dict,
+                  prot: "disclosure.Protection") -> Suppressed:
+    """The matrix as shown for a chosen pattern: '<5' for primaries, 'c' for complements, NaN in numbers."""
+    hidden = prot.pattern.counts[t["cells"]]
+    primary = np.vectorize(lambda i: fam.counts[i].primary)(t["cells"]) & hidden
+    display = matrix.astype(object).copy()
+    display = display.mask(hidden & ~primary, SECONDARY).mask(primary, PRIMARY)
+    numeric = matrix.astype(float).mask(hidden)
+    return Suppressed(display, numeric, pd.DataFrame(hidden, index=matrix.index, columns=matrix.columns),
+                      method=prot.method)
 
 
 def hidden_count(value: float | int, viewer_may_see: bool = False) -> str:
