@@ -51,6 +51,7 @@ class Count:
     value: int
     primary: bool
     keep: bool = False  # must stay shown (e.g. a figure published elsewhere unconditionally)
+    pseudo: bool = False  # not published itself: what a shown share gives away (hidden means unknown, not "c")
 
 
 @dataclass
@@ -63,6 +64,7 @@ class Share:
     value: float
     decimals: int
     primary: bool  # hidden regardless (base under 5, or the part or the rest is 1-4)
+    pinned: bool = False  # in the MILP only: modelled as the counts it pins (see _augment)
 
 
 @dataclass
@@ -152,7 +154,7 @@ def _share_rows(fam: Family, shown: np.ndarray) -> tuple[list, list]:
     """Linear rows lo*base - num <= 0 and num - hi*base <= 0 for each shown share at its rounding."""
     rows, rhs = [], []
     for s, show in zip(fam.shares, shown):
-        if not show or not np.isfinite(s.value):
+        if not show or s.pinned or not np.isfinite(s.value):
             continue
         half = 0.5 * 10 ** -s.decimals
         shown_v = round(s.value, s.decimals)
@@ -245,7 +247,7 @@ class Protection:
 def _weights(fam: Family) -> tuple[np.ndarray, np.ndarray]:
     """Cost of hiding each count and share: one per figure, ties broken towards hiding fewer children."""
     total = max(sum(c.value for c in fam.counts), 1)
-    wc = np.array([1 + c.value / (10 * total) for c in fam.counts])
+    wc = np.array([0.0 if c.pseudo else 1 + c.value / (10 * total) for c in fam.counts])
     ws = np.ones(len(fam.shares))
     return wc, ws
 
@@ -282,7 +284,7 @@ def _attacker_lp(fam: Family, pat: Pattern, big: float) -> dict:
     """
     G = fam.matrix().tocsr()
     vals = np.array([c.value for c in fam.counts], float)
-    plo = np.array([PRIMARY_RANGE[0] if c.primary else THRESHOLD for c in fam.counts], float)
+    plo = np.array([PRIMARY_RANGE[0] if c.primary else (0 if c.pseudo else THRESHOLD) for c in fam.counts], float)
     phi = np.array([PRIMARY_RANGE[1] if c.primary else big for c in fam.counts], float)
     lo = np.where(pat.counts, plo, vals)
     hi = np.where(pat.counts, phi, vals)
@@ -295,7 +297,8 @@ def _attacker_lp(fam: Family, pat: Pattern, big: float) -> dict:
     Gm = G[multi].toarray()
     share_rows, share_rhs = _share_rows(fam, ~pat.shares)
     S = np.array(share_rows).reshape(-1, fam.n_atoms)
-    shown_shares = np.flatnonzero(~pat.shares & np.array([np.isfinite(x.value) for x in fam.shares], bool))
+    shown_shares = np.flatnonzero(~pat.shares & np.array([np.isfinite(x.value) and not x.pinned
+                                                          for x in fam.shares], bool))
     return {"G": G, "A": np.vstack([Gm, -Gm, S]), "b": np.concatenate([hi[multi], -lo[multi], share_rhs]),
             "bounds": list(zip(xlo, xhi)), "multi": multi, "single": np.flatnonzero(single), "atom_of": atom_of,
             "shares": shown_shares, "vals": vals, "plo": plo, "phi": phi, "big": big}
@@ -330,10 +333,17 @@ def _cut(fam: Family, lp: dict, i: int, upper: bool, target: float) -> tuple[np.
     return (coef, target - const) if upper else (coef, -target - const)
 
 
-def _solve_master(fam: Family, cuts: list, wc, ws, lo, hi, time_limit: float) -> tuple[np.ndarray | None, int]:
-    """Cheapest pattern satisfying the line rules and every cut so far."""
+def _solve_master(fam: Family, cuts: list, wc, ws, lo, hi, time_limit: float,
+                  links=()) -> tuple[np.ndarray | None, int]:
+    """Cheapest pattern satisfying the line rules, the share links and every cut so far."""
     c = np.concatenate([wc, ws])
     rows = _line_rows(fam)
+    n = len(fam.counts)
+    for k, idxs in links:  # a shown share gives away what it pins: hidden(count) <= hidden(share)
+        for i in idxs:
+            r = np.zeros(n + len(fam.shares))
+            r[n + k], r[i] = 1, -1
+            rows.append(r)
     A = [*rows, *[cut[0] for cut in cuts]]
     lb = [*np.zeros(len(rows)), *[cut[1] for cut in cuts]]
     cons = [LinearConstraint(np.array(A), np.array(lb), np.inf)] if A else []
@@ -389,28 +399,75 @@ def shortfall(report: pd.DataFrame, targets: dict) -> pd.DataFrame:
     return prim[np.array(short, bool)] if len(prim) else prim
 
 
+def _augment(fam: Family) -> tuple[Family, list]:
+    """The family for the MILP: each shown share precise enough to pin its part given its base becomes the
+    two counts it gives away (part and rest), linked to the share; the exact share rows stay in the audit."""
+    aug = Family(fam.n_atoms, [Count(c.key, c.atoms, c.value, c.primary, c.keep, c.pseudo) for c in fam.counts],
+                 [Share(x.key, x.num, x.base, x.value, x.decimals, x.primary) for x in fam.shares],
+                 list(fam.relations), dict(fam._index))
+    links = []
+    values = np.zeros(fam.n_atoms)
+    for c in fam.counts:
+        if len(c.atoms) == 1:
+            values[c.atoms[0]] = c.value
+    for k, x in enumerate(aug.shares):
+        if x.primary or not np.isfinite(x.value):
+            continue
+        base = float(values[x.base].sum())
+        half = 0.5 * 10 ** -x.decimals / 100
+        if np.floor((x.value / 100 + half) * base) != np.ceil((x.value / 100 - half) * base):
+            continue  # coarse enough not to pin the part: leave it to the exact rows
+        rest = np.setdiff1d(x.base, x.num)
+        idxs = []
+        for atoms in (x.num, rest):
+            if len(atoms):
+                before = len(aug.counts)
+                i = aug.add_count(("pinned", x.key), atoms, values[atoms].sum())
+                if len(aug.counts) > before:
+                    aug.counts[i].primary, aug.counts[i].pseudo = False, True
+                idxs.append(i)
+        x.pinned = True
+        links.append((k, idxs))
+    return aug, links
+
+
 def _optimise(fam: Family, targets: dict, start: float, time_limit: float) -> "Protection | str":
     """Master MILP plus attacker cuts until the integer audit passes; a reason string when it cannot."""
+    n = len(fam.counts)
+    fam, links = _augment(original := fam)
     big = float(max(sum(c.value for c in fam.counts), 1))
     wc, ws = _weights(fam)
     lo, hi = _fixed(fam)
     cuts: list = []
+    prev, safe = None, set()
     for rnd in range(1, MAX_ROUNDS + 1):
         left = time_limit - (time.perf_counter() - start)
         if left <= 0:
             return "MILP did not finish in time"
-        s, status = _solve_master(fam, cuts, wc, ws, lo, hi, left)
+        s, status = _solve_master(fam, cuts, wc, ws, lo, hi, left, links)
         if s is None:
             return "infeasible" if status == 2 else "MILP did not finish in time"
         pat = _as_pattern(fam, s)
         lp = _attacker_lp(fam, pat, big)
-        new = [cut for i in np.flatnonzero(pat.counts) if fam.counts[i].primary
-               for k, upper in ((1, True), (0, False)) if (cut := _cut(fam, lp, i, upper, targets[i][k])) is not None]
-        if not new and len(shortfall(audit(fam, pat), targets)):
+        # Hiding more never narrows a range, so a side already safe under a subset of this pattern stays safe.
+        if prev is None or not (s >= prev).all():
+            safe = set()
+        new = []
+        for i in np.flatnonzero(pat.counts):
+            for k, upper in ((1, True), (0, False)):
+                if fam.counts[i].primary and (i, k) not in safe:
+                    cut = _cut(fam, lp, i, upper, targets[i][k])
+                    if cut is None:
+                        safe.add((i, k))
+                    else:
+                        new.append(cut)
+        prev = s
+        published = Pattern(pat.counts[:n], pat.shares)
+        if not new and len(shortfall(audit(original, published), targets)):
             # The LP relaxation passes but whole children do not: forbid this pattern and its subsets.
             new.append((np.concatenate([~pat.counts, ~pat.shares]).astype(float), 1.0))
         if not new:
-            return _result(fam, pat, "milp", rnd, start)
+            return _result(original, published, "milp", rnd, start)
         cuts.extend(new)
     return f"no optimum in {MAX_ROUNDS} rounds"
 
@@ -502,3 +559,41 @@ def atoms_of(t: dict, shape: tuple[int, int], rows=None, cols=None) -> np.ndarra
     r = slice(None) if rows is None else rows
     c = slice(None) if cols is None else cols
     return np.asarray(grid[r][:, c] if not isinstance(r, slice) else grid[:, c][r]).ravel()
+
+
+class Published:
+    """An audit built only from what a reader sees: numbers, the labels "<5" and "c", and shares as shown.
+
+    Each figure is a sum of atoms; the same atoms published in two places are one figure
+    (a number shown anywhere is known everywhere, "<5" anywhere bounds it to 1..4).
+    """
+
+    def __init__(self, n_atoms: int):
+        self.fam = Family(n_atoms=n_atoms)
+        self.shown: dict[int, object] = {}
+
+    def count(self, key, atoms, shown) -> int:
+        """Publish one count as displayed (a number, "<5" or "c")."""
+        i = self.fam.add_count(key, atoms, 0)
+        prev = self.shown.get(i)
+        if not isinstance(shown, str):
+            self.shown[i] = int(shown)
+        elif prev is None or prev == "c":
+            self.shown[i] = shown
+        return i
+
+    def share(self, key, num, base, shown, decimals: int = 1) -> None:
+        """Publish a percentage as displayed (a number at `decimals` places, or a mark when hidden)."""
+        hidden = isinstance(shown, str) or shown is None or not np.isfinite(float(shown))
+        self.fam.shares.append(Share(key, np.asarray(num, int), np.asarray(base, int),
+                                     np.nan if hidden else float(shown), decimals, hidden))
+
+    def audit(self, integer: bool = True) -> pd.DataFrame:
+        """Every hidden count's feasible range from the published figures alone."""
+        hidden = np.zeros(len(self.fam.counts), bool)
+        for i, v in self.shown.items():
+            c = self.fam.counts[i]
+            hidden[i] = isinstance(v, str)
+            c.primary = v == "<5"
+            c.value = 0 if hidden[i] else int(v)
+        return audit(self.fam, Pattern(hidden, np.array([s.primary for s in self.fam.shares], bool)), integer)

@@ -87,7 +87,8 @@ def secondary_mask(values: pd.DataFrame, mask: pd.DataFrame, rows: bool, cols: b
 
 def suppress(df: pd.DataFrame, counts: list[str], *, rates: dict[str, str] | None = None,
              row_totals: bool = False, col_totals: bool = False, la_col: str | None = None,
-             viewer: Viewer = PUBLIC, shares: dict[str, "str | pd.Series"] | None = None) -> Suppressed:
+             viewer: Viewer = PUBLIC, shares: dict[str, "str | pd.Series"] | None = None,
+             hide: pd.DataFrame | None = None) -> Suppressed:
     """Suppress count columns (and rates that rest on them) for a viewer.
 
     rates maps a derived column (percentage, mean, cost) to the count column of
@@ -97,6 +98,7 @@ def suppress(df: pd.DataFrame, counts: list[str], *, rates: dict[str, str] | Non
     and the rest, so it is hidden ("c") when either is 1-4.
     row_totals / col_totals say whether totals across a row / down a column are
     shown or derivable, which calls for secondary suppression along that line.
+    hide: extra count cells to hide as "c" because a linked table (same children) hides them.
     """
     rates = rates or {}
     exempt = pd.Series(False, index=df.index)
@@ -104,7 +106,9 @@ def suppress(df: pd.DataFrame, counts: list[str], *, rates: dict[str, str] | Non
         exempt = df[la_col].map(viewer.may_see).astype(bool)
     counts_df = df[counts]
     prim = primary_mask(counts_df) & ~exempt.to_numpy()[:, None]
-    sec = secondary_mask(counts_df, prim, row_totals, col_totals) & ~exempt.to_numpy()[:, None]
+    start = prim if hide is None else prim | (hide.reindex(columns=counts, fill_value=False).astype(bool)
+                                              & ~exempt.to_numpy()[:, None])
+    sec = secondary_mask(counts_df, start, row_totals, col_totals) & ~exempt.to_numpy()[:, None]
     display = df.copy().astype(object)
     numeric = df.copy()
     mask = pd.DataFrame(False, index=df.index, columns=df.columns)
