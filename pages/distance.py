@@ -32,7 +32,7 @@ def distance_view() -> None:
     bands = ui.cached(distance.bands, ctx.filters, ctx.viewer)
     labels = [b[2] for b in distance.BANDS]
     chart_data = bands.numeric[labels].assign(LA=bands.display["LA"].to_numpy())
-    ui.chart(figures_flows.distance_bands_figure(chart_data, labels, large=ctx.meeting),
+    ui.chart(figures_flows.distance_bands_figure(chart_data, labels, large=ctx.meeting, marks=bands.display),
              bands.display.drop(columns="la_code"), "distance_bands")
     # The full table opens on request, so the view draws its chart first (as on the overview).
     if table := ui.expander("Every distance figure for every LA", "distance_table_open"):
@@ -64,7 +64,7 @@ def flows_view() -> None:
 def local_use_view() -> None:
     """Whose children fill each LA's children's home places."""
     use = ui.cached(distance.local_use, ctx.viewer)
-    ui.chart(figures_flows.local_use_figure(use.numeric, large=ctx.meeting),
+    ui.chart(figures_flows.local_use_figure(use.numeric, large=ctx.meeting, marks=use.display),
              distance.labelled_use(use).display.drop(columns="la_code"), "local_place_use")
     ui.table(distance.labelled_use(use), "local_place_use_table", hide=("la_code",))
 

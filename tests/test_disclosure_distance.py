@@ -134,3 +134,23 @@ def test_a_viewer_sees_their_own_row_and_the_rest_stays_protected(db, f):
     m = flows.flow_matrix(distance.placed_children(db, f))
     rep = _published_family(m, flow.display, distance.by_la(db, f, viewer).display).audit()
     assert D.narrowed(rep).empty
+
+
+def test_distance_band_bars_draw_every_child_hidden_ones_grey(db, f):
+    from audit.charts.flows import HIDDEN_PART, distance_bands_figure
+
+    bands = distance.bands(db, f)
+    labels = [b[2] for b in distance.BANDS]
+    fig = distance_bands_figure(bands.numeric[labels].assign(LA=bands.display["LA"].to_numpy()), labels,
+                                marks=bands.display)
+    data = fig.data
+    raw = distance._band_matrix(db, f)
+    for code, name in zip(bands.display["la_code"], bands.display["LA"]):
+        drawn = data[data["LA"] == name]
+        # Every band holding children has a segment: Southend's bar no longer shows 10 of its 19 children.
+        assert set(drawn["part"]) == {b for b in labels if raw.loc[code, b] > 0}, name
+        hidden = drawn[drawn["mark"].notna()]
+        assert (hidden["colour"] == HIDDEN_PART).all() and set(hidden["mark"]) <= {"<5", "c"}
+        assert hidden["shown"].isin(["<5", "c"]).all()  # the tooltip carries the mark, never the number
+    assert data["mark"].notna().any()
+    fig.to_dict()
