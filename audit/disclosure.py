@@ -51,6 +51,7 @@ class Count:
     value: int
     primary: bool
     keep: bool = False  # must stay shown (e.g. a figure published elsewhere unconditionally)
+    force: bool = False  # hidden as "c" whatever it holds (e.g. its view is hidden against other filters)
     pseudo: bool = False  # not published itself: what a shown share gives away (hidden means unknown, not "c")
 
 
@@ -147,7 +148,8 @@ class Pattern:
     @staticmethod
     def primary(fam: Family) -> "Pattern":
         """Only what must be hidden on its own."""
-        return Pattern(np.array([c.primary for c in fam.counts], bool), np.array([s.primary for s in fam.shares], bool))
+        return Pattern(np.array([c.primary or (c.force and c.value > 0) for c in fam.counts], bool),
+                       np.array([s.primary for s in fam.shares], bool))
 
 
 def _share_rows(fam: Family, shown: np.ndarray) -> tuple[list, list]:
@@ -254,7 +256,7 @@ def _weights(fam: Family) -> tuple[np.ndarray, np.ndarray]:
 
 def _fixed(fam: Family) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper bounds on the suppression binaries: primaries 1, zeros and kept figures 0."""
-    lo = np.array([c.primary for c in fam.counts], float)
+    lo = np.array([c.primary or (c.force and c.value > 0) for c in fam.counts], float)
     hi = np.array([0.0 if (c.value == 0 or c.keep) and not c.primary else 1.0 for c in fam.counts])
     slo = np.array([s.primary for s in fam.shares], float)
     return np.concatenate([lo, slo]), np.concatenate([hi, np.ones(len(fam.shares))])
@@ -366,7 +368,7 @@ def protect(fam: Family, time_limit: float = 20.0) -> Protection:
     everything would leave, and `Protection.capped` counts those cells.
     """
     start = time.perf_counter()
-    if not any(c.primary for c in fam.counts):
+    if not any(c.primary or c.force for c in fam.counts):
         return _result(fam, Pattern.primary(fam), "milp", 0, start)
     if len(fam.counts) + len(fam.shares) > MAX_MILP_ITEMS:
         return _heuristic(fam, start, "heuristic (family too large for the MILP)")
@@ -402,7 +404,8 @@ def shortfall(report: pd.DataFrame, targets: dict) -> pd.DataFrame:
 def _augment(fam: Family) -> tuple[Family, list]:
     """The family for the MILP: each shown share precise enough to pin its part given its base becomes the
     two counts it gives away (part and rest), linked to the share; the exact share rows stay in the audit."""
-    aug = Family(fam.n_atoms, [Count(c.key, c.atoms, c.value, c.primary, c.keep, c.pseudo) for c in fam.counts],
+    aug = Family(fam.n_atoms, [Count(c.key, c.atoms, c.value, c.primary, c.keep, c.force, c.pseudo)
+                               for c in fam.counts],
                  [Share(x.key, x.num, x.base, x.value, x.decimals, x.primary) for x in fam.shares],
                  list(fam.relations), dict(fam._index))
     links = []

@@ -11,7 +11,7 @@ import pandas as pd
 
 from audit.analysis import flows
 from audit.db import Database
-from audit.filters import Filters
+from audit.filters import Filters, hidden_views
 from audit.geography.region import la_name
 from audit import disclosure
 from audit.suppress import PRIMARY, PUBLIC, SECONDARY, Suppressed, Viewer, matrix_result, suppress
@@ -113,10 +113,16 @@ class TableProtection:
         return matrix_result(self.matrix, self.fam, self.table, self.prot)
 
 
-def _protect_matrix(m: pd.DataFrame, viewer: Viewer, share_defs) -> TableProtection:
-    """Protect a matrix with its margins and the shares share_defs(grid) -> {(kind, la): (num, base)} adds."""
+def _protect_matrix(m: pd.DataFrame, viewer: Viewer, share_defs, hidden_rows=frozenset()) -> TableProtection:
+    """Protect a matrix with its margins and the shares share_defs(grid) -> {(kind, la): (num, base)} adds.
+
+    hidden_rows: LAs whose view is hidden against the other filter values (audit.filters.hidden_views).
+    """
     exempt = [viewer.may_see(r) for r in m.index]
     fam, t = disclosure.matrix_family(m.to_numpy(int), True, True, exempt)
+    for i, la in enumerate(m.index):
+        if la in hidden_rows and not exempt[i]:
+            fam.counts[t["rows"][i]].force = True
     atoms = m.to_numpy(int).ravel()
     grid = np.arange(m.size).reshape(m.shape)
     shares = {}
@@ -163,8 +169,15 @@ def flow_protection(db: Database, f: Filters, viewer: Viewer = PUBLIC) -> TableP
             d[("own", "All")] = (away_all, grid[:, known].ravel())
             d[("region", "All")] = (grid[:, out_col].ravel(), grid[:, known].ravel())
             return d
-        return _protect_matrix(m, viewer, defs)
+        return _protect_matrix(m, viewer, defs, _hidden_las(db, f, viewer))
     return _cached("flows", db, f, viewer, build)
+
+
+def _hidden_las(db: Database, f: Filters, viewer: Viewer) -> frozenset:
+    """LAs whose view of this age band is hidden against their other bands."""
+    if f.age_band is None:
+        return frozenset()
+    return frozenset(la for la, band in hidden_views(db, f.round_id, viewer) if band == f.age_band and la)
 
 
 def _band_matrix(db: Database, f: Filters) -> pd.DataFrame:
@@ -187,7 +200,7 @@ def band_protection(db: Database, f: Filters, viewer: Viewer = PUBLIC) -> TableP
             d = {("over20", la): (grid[i, far], grid[i, :]) for i, la in enumerate(m.index)}
             d[("over20", "All")] = (grid[:, far].ravel(), grid.ravel())
             return d
-        return _protect_matrix(m, viewer, defs)
+        return _protect_matrix(m, viewer, defs, _hidden_las(db, f, viewer))
     return _cached("bands", db, f, viewer, build)
 
 
