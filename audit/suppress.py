@@ -198,3 +198,24 @@ def partition_counts(parts: dict[str, int], viewer_may_see: bool = False) -> dic
         return {k: f"{int(v):,}" for k, v in parts.items()}
     s = suppress(pd.DataFrame({"n": list(parts.values())}, index=list(parts)), ["n"], col_totals=True)
     return {k: (v if isinstance(v, str) else f"{int(v):,}") for k, v in s.display["n"].items()}
+
+
+HIDDEN_TILE = "–"
+
+
+def headline_tiles(tiles: dict[str, str]) -> tuple[dict[str, str], str | None]:
+    """Headline tiles never show "<5" or "c" (a tile reads as a number): hidden ones show "–", with a short
+    note naming them and why (a mean or share on fewer than 5 children is hidden for the same reason)."""
+    out, small, linked = {}, [], []
+    for label, value in tiles.items():
+        if value in (PRIMARY, SECONDARY):
+            out[label] = HIDDEN_TILE
+            (small if value == PRIMARY else linked).append(label)
+        else:
+            out[label] = value
+    notes = []
+    if small:
+        notes.append(f"{', '.join(small)}: hidden, fewer than 5 children.")
+    if linked:
+        notes.append(f"{', '.join(linked)}: hidden, it would reveal a count of fewer than 5 children.")
+    return out, " ".join(notes) or None

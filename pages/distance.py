@@ -4,6 +4,7 @@ import streamlit as st
 
 from audit.analysis import distance
 from audit.charts import flows as figures_flows
+from audit.suppress import headline_tiles
 from pages import ui
 
 ctx = ui.context()
@@ -16,13 +17,16 @@ row = summary.display[summary.display["la_code"] == key]
 if len(row):
     r = row.iloc[0]
     fmt = lambda v, suffix="%": v if isinstance(v, str) else ("–" if v != v else f"{v:.0f}{suffix}")
-    ui.kpi_tiles({
+    tiles, hidden_note = headline_tiles({
         "Children": str(r["Children"]) if isinstance(r["Children"], str) else f"{int(r['Children']):,}",
         "Median distance": fmt(r["Median km"], " km"),
         "Over 20 miles from home": fmt(r["% over 20 miles"]),
         "Outside own LA": fmt(r["% outside own LA"]),
         "Outside the region": fmt(r["% outside the region"]),
-    }, per_row=5)
+    })
+    ui.kpi_tiles(tiles, per_row=5)
+    if hidden_note:
+        st.caption(hidden_note)
 
 VIEWS = ["Distance from home", "By cohort", "Where children are placed", "Who uses each LA's places"]
 

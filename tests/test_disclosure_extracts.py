@@ -33,3 +33,16 @@ def test_rounds_and_imports_hide_a_round_of_fewer_than_five_children(sample_db):
     assert set(imports.loc[children, "n_rows"]) == {"<5"}
     # Ofsted and provision imports count homes, not children: shown as they are.
     assert set(imports.loc[~children, "n_rows"]) <= {"3"}
+
+
+def test_every_stored_distance_is_a_whole_km(sample_db):
+    cols = sample_db.query("SELECT table_name FROM information_schema.columns WHERE column_name = 'distance_km' "
+                           "AND table_name IN (SELECT table_name FROM information_schema.tables "
+                           "WHERE table_type = 'BASE TABLE')")["table_name"]
+    assert len(cols)
+    checked = 0
+    for table in cols:
+        d = sample_db.query(f"SELECT distance_km FROM {table} WHERE distance_km IS NOT NULL")["distance_km"]
+        assert (d == d.round()).all(), table
+        checked += len(d)
+    assert checked > 0

@@ -83,3 +83,23 @@ def test_every_page_hides_a_hidden_view(db, rid):
     assert la.loc[CENTRAL_BEDS, "Children"] in ("c", "<5")
     by = distance.by_la(db, region_band).display.set_index("la_code")
     assert by.loc[CENTRAL_BEDS, "Children"] in ("c", "<5")
+
+
+def test_headline_tiles_show_a_dash_and_say_why():
+    from audit.suppress import headline_tiles
+
+    tiles, note = headline_tiles({"Children": "<5", "Only further away": "c", "Places": "120"})
+    assert tiles == {"Children": "–", "Only further away": "–", "Places": "120"}
+    assert "Children: hidden, fewer than 5 children." in note and "Only further away: hidden" in note
+    assert headline_tiles({"Places": "120"}) == ({"Places": "120"}, None)
+
+
+def test_overview_page_of_a_hidden_view_shows_dashes_and_the_note(app, sample_db):
+    from tests.apptest_support import metrics, run_page
+
+    band = next(b for la, b in hidden_views(sample_db, int(sample_db.q("rounds")["round_id"].iat[0]))
+                if la == CENTRAL_BEDS and b != "0-9")
+    at = run_page(app, "pages/overview.py", la="Central Bedfordshire", age=band)
+    shown = metrics(at)
+    assert shown["Children in the audit"] == "–" and not any(v in ("<5", "c") for v in shown.values())
+    assert any("would reveal" in c.value for c in at.caption)
