@@ -219,3 +219,72 @@ def headline_tiles(tiles: dict[str, str]) -> tuple[dict[str, str], str | None]:
     if linked:
         notes.append(f"{', '.join(linked)}: hidden, it would reveal a count of fewer than 5 children.")
     return out, " ".join(notes) or None
+
+
+def _northwest(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A joint table with margins a and b (north-west corner rule): any joint gives the right class sums."""
+    a, b = a.astype(int).copy(), b.astype(int).copy()
+    out = np.zeros((len(a), len(b)), int)
+    i = j = 0
+    while i < len(a) and j < len(b):
+        x = min(a[i], b[j])
+        out[i, j] = x
+        a[i] -= x
+        b[j] -= x
+        if a[i] == 0:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def suppress_partitions(df: pd.DataFrame, total: str, partitions: tuple[list[str], list[str]],
+                        shares: dict[str, list[str]] | None = None, rates: dict[str, str] | None = None,
+                        la_col: str | None = None, viewer: Viewer = PUBLIC) -> Suppressed:
+    """Rows whose total is split two ways (e.g. children by reach and by outcome), with column totals, and
+    shares of the total (e.g. % placed far = (far + unplaced) / children) shown at 0 decimals: protected as one
+    family by the MILP (audit.disclosure), so no hidden count falls out of a row, a column or a share.
+
+    shares maps a share column to the classes of the second partition it counts.
+    """
+    first, second = partitions
+    exempt = [la_col is not None and viewer.may_see(c) for c in (df[la_col] if la_col else [None] * len(df))]
+    k1, k2 = len(first), len(second)
+    fam = disclosure.Family(n_atoms=len(df) * k1 * k2)
+    cells = {}
+    values = np.zeros(fam.n_atoms)
+    for i in range(len(df)):
+        grid = np.arange(k1 * k2).reshape(k1, k2) + i * k1 * k2
+        values[grid.ravel()] = _northwest(df[first].iloc[i].to_numpy(), df[second].iloc[i].to_numpy()).ravel()
+        cells[(i, total)] = fam.add_count((i, total), grid.ravel(), df[total].iat[i])
+        parts = {**{c: grid[a, :] for a, c in enumerate(first)}, **{c: grid[:, b] for b, c in enumerate(second)}}
+        for c, atoms in parts.items():
+            cells[(i, c)] = fam.add_count((i, c), atoms, df[c].iat[i])
+        for line in (first, second):
+            fam.relations.append((cells[(i, total)], [cells[(i, c)] for c in line]))
+        for c, classes in (shares or {}).items():
+            num = np.concatenate([parts[x] for x in classes])
+            k = fam.add_share((i, c), num, grid.ravel(), values, decimals=0)
+            fam.shares[k].primary |= exempt[i]  # hidden from the MILP's concern: the viewer sees it anyway
+        if exempt[i]:
+            for c in [total, *first, *second]:
+                fam.counts[cells[(i, c)]].primary = False
+                fam.counts[cells[(i, c)]].keep = True
+    for c in [total, *first, *second]:
+        # The region's totals are headline tiles elsewhere, shown unless 1-4: they stay shown here too.
+        col = fam.add_count(("total", c), np.concatenate([fam.counts[cells[(i, c)]].atoms for i in range(len(df))]),
+                            df[c].sum(), keep=True)
+        fam.relations.append((col, [cells[(i, c)] for i in range(len(df))]))
+    prot = disclosure.protect(fam)
+    counts = [total, *first, *second]
+    hide = pd.DataFrame({c: [bool(prot.pattern.counts[cells[(i, c)]]) for i in range(len(df))] for c in counts},
+                        index=df.index)
+    s = suppress(df, counts, rates=rates, la_col=la_col, viewer=viewer, hide=hide)
+    share_keys = [(i, c) for i in range(len(df)) for c in (shares or {})]
+    for (i, c), hidden in zip(share_keys, prot.pattern.shares):
+        if hidden and not exempt[i] and not s.mask[c].iat[i]:
+            s.display.iloc[i, s.display.columns.get_loc(c)] = SECONDARY
+            s.numeric.iloc[i, s.numeric.columns.get_loc(c)] = np.nan
+            s.mask.iloc[i, s.mask.columns.get_loc(c)] = True
+    s.method = prot.method
+    return s

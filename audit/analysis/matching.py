@@ -58,7 +58,8 @@ from audit.analysis import provision
 from audit.geography import region
 from audit.db import Database
 from audit.filters import AGE_BANDS
-from audit.suppress import PUBLIC, Suppressed, Viewer, hidden_count, hidden_share, partition_counts, suppress
+from audit.suppress import (PUBLIC, Suppressed, Viewer, hidden_count, hidden_share, partition_counts, suppress,
+                            suppress_partitions)
 
 MILE_KM = 1.609344
 CATCHMENT_KM = 20 * MILE_KM
@@ -492,8 +493,9 @@ def _display(result: MatchResult, table: pd.DataFrame, first: str, first_label: 
     t["pct_far"] = np.round(_pct(t["placed_far"] + t["unplaced"], t["children"]), 0)
     t["pct_far_today"] = np.round(_pct(t["today_far"], t["today_known"]), 0)
     t = t[[first, *COUNTS, "pct_far", "pct_far_today", *([la_col] if la_col and la_col != first else [])]]
-    s = suppress(t, COUNTS, rates={"pct_far": "children", "pct_far_today": "children"},
-                 row_totals=True, col_totals=True, la_col=la_col, viewer=viewer)
+    # Reach and outcome each split the children, and % far counts far + unplaced: protected together (issue 12).
+    s = suppress_partitions(t, "children", (COUNTS[1:4], COUNTS[4:]), shares={"pct_far": ["placed_far", "unplaced"]},
+                            rates={"pct_far": "children", "pct_far_today": "children"}, la_col=la_col, viewer=viewer)
     names = {first: first_label, **_labels(result)}
     return Suppressed(s.display.rename(columns=names), s.numeric.rename(columns=names), s.mask.rename(columns=names))
 
