@@ -204,7 +204,7 @@ def _range(G, lb, ub, obj: np.ndarray, integer: bool) -> tuple[float, float]:
     return out[0], out[1]
 
 
-def audit(fam: Family, pat: Pattern, integer: bool = True) -> pd.DataFrame:
+def audit(fam: Family, pat: Pattern, integer: bool = True, primaries_only: bool = False) -> pd.DataFrame:
     """Feasible range of every hidden count given only what is published; `protected` for primaries.
 
     A primary ("<5") is protected when its range covers 1..4; complements ("c") are
@@ -215,6 +215,8 @@ def audit(fam: Family, pat: Pattern, integer: bool = True) -> pd.DataFrame:
     rows = []
     for i in np.flatnonzero(pat.counts):
         c = fam.counts[i]
+        if primaries_only and not c.primary:
+            continue
         obj = np.asarray(Gc[i].todense()).ravel()
         lo, hi = _range(G, lb, ub, obj, integer)
         rows.append({"key": c.key, "index": int(i), "value": c.value, "label": "<5" if c.primary else "c",
@@ -434,6 +436,27 @@ def _augment(fam: Family) -> tuple[Family, list]:
     return aug, links
 
 
+def _integer_short(fam: Family, pat: Pattern, targets: dict) -> bool:
+    """Whether whole children narrow any primary below its target: the audit, solving only the sides a
+    primary's own value does not already reach, and stopping at the first shortfall."""
+    G, lb, ub = published_constraints(fam, pat)
+    Gc = fam.matrix()
+    for i, (lo, hi) in targets.items():
+        if not pat.counts[i]:
+            continue
+        obj = Gc[i].toarray().ravel()
+        for sign, need in ((1, lo), (-1, hi)):
+            v = fam.counts[i].value
+            if (sign == 1 and v <= need) or (sign == -1 and v >= need):
+                continue
+            r = milp(sign * obj, constraints=LinearConstraint(G, lb, ub), bounds=Bounds(0, UNBOUNDED),
+                     integrality=np.ones(len(obj)))
+            got = sign * r.fun if r.x is not None else None
+            if got is None or (sign == 1 and got > need + TOL) or (sign == -1 and got < need - TOL):
+                return True
+    return False
+
+
 def _optimise(fam: Family, targets: dict, start: float, time_limit: float) -> "Protection | str":
     """Master MILP plus attacker cuts until the integer audit passes; a reason string when it cannot."""
     n = len(fam.counts)
@@ -457,8 +480,13 @@ def _optimise(fam: Family, targets: dict, start: float, time_limit: float) -> "P
             safe = set()
         new = []
         for i in np.flatnonzero(pat.counts):
+            if not fam.counts[i].primary:
+                continue
             for k, upper in ((1, True), (0, False)):
-                if fam.counts[i].primary and (i, k) not in safe:
+                # The true values are feasible, so min <= value and max >= value: a side the value already
+                # reaches needs no LP (most "<5" cells are 1s).
+                trivially = fam.counts[i].value <= targets[i][0] if k == 0 else fam.counts[i].value >= targets[i][1]
+                if not trivially and (i, k) not in safe:
                     cut = _cut(fam, lp, i, upper, targets[i][k])
                     if cut is None:
                         safe.add((i, k))
@@ -466,7 +494,7 @@ def _optimise(fam: Family, targets: dict, start: float, time_limit: float) -> "P
                         new.append(cut)
         prev = s
         published = Pattern(pat.counts[:n], pat.shares)
-        if not new and len(shortfall(audit(original, published), targets)):
+        if not new and _integer_short(original, published, targets):
             # The LP relaxation passes but whole children do not: forbid this pattern and its subsets.
             new.append((np.concatenate([~pat.counts, ~pat.shares]).astype(float), 1.0))
         if not new:

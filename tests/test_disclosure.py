@@ -167,3 +167,15 @@ def test_a_small_total_over_small_cells_caps_protection_at_what_is_possible():
     prot = D.protect(fam)
     assert prot.capped > 0 and prot.targets[t["cells"][0, 1]] == (1, 3)
     assert D.shortfall(D.audit(fam, prot.pattern), prot.targets).empty
+
+
+def test_too_large_a_family_falls_back_to_the_heuristic_and_says_so(monkeypatch):
+    monkeypatch.setattr(D, "MAX_MILP_ITEMS", 5)
+    values = np.array([[2, 10, 30], [15, 20, 8], [40, 6, 50]])
+    fam, t = D.matrix_family(values)
+    prot = D.protect(fam)
+    assert prot.method == "heuristic (family too large for the MILP)"
+    s = suppress_matrix(pd.DataFrame(values), la_rows=False)
+    assert s.method.startswith("heuristic")
+    # The fallback is still audited: it hides more until no "<5" is narrowed.
+    assert D.narrowed(D.audit(fam, prot.pattern)).empty
