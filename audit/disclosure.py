@@ -398,8 +398,8 @@ def _structural_targets(fam: Family) -> dict:
 def shortfall(report: pd.DataFrame, targets: dict) -> pd.DataFrame:
     """Primaries whose range falls short of their target (1..4, or the widest possible where capped)."""
     prim = report[report["label"] == "<5"]
-    short = [r["low"] > targets[r["index"]][0] + TOL or r["high"] < targets[r["index"]][1] - TOL
-             for _, r in prim.iterrows()]
+    short = [r["low"] > targets.get(r["index"], PRIMARY_RANGE)[0] + TOL
+             or r["high"] < targets.get(r["index"], PRIMARY_RANGE)[1] - TOL for _, r in prim.iterrows()]
     return prim[np.array(short, bool)] if len(prim) else prim
 
 

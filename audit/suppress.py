@@ -256,7 +256,8 @@ def suppress_partitions(df: pd.DataFrame, total: str, partitions: tuple[list[str
     for i in range(len(df)):
         grid = np.arange(k1 * k2).reshape(k1, k2) + i * k1 * k2
         values[grid.ravel()] = _northwest(df[first].iloc[i].to_numpy(), df[second].iloc[i].to_numpy()).ravel()
-        cells[(i, total)] = fam.add_count((i, total), grid.ravel(), df[total].iat[i])
+        # Each row's children are shown elsewhere too (the overview, the cohort page): they stay shown here.
+        cells[(i, total)] = fam.add_count((i, total), grid.ravel(), df[total].iat[i], keep=True)
         parts = {**{c: grid[a, :] for a, c in enumerate(first)}, **{c: grid[:, b] for b, c in enumerate(second)}}
         for c, atoms in parts.items():
             cells[(i, c)] = fam.add_count((i, c), atoms, df[c].iat[i])
