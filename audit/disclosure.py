@@ -337,7 +337,7 @@ def _cut(fam: Family, lp: dict, i: int, upper: bool, target: float) -> tuple[np.
     return (coef, target - const) if upper else (coef, -target - const)
 
 
-def _solve_master(fam: Family, cuts: list, wc, ws, lo, hi, time_limit: float,
+def _solve_master(fam: Family, cuts: list, wc, ws, lo, hi, time_limit: float | None,
                   links=()) -> tuple[np.ndarray | None, int]:
     """Cheapest pattern satisfying the line rules, the share links and every cut so far."""
     c = np.concatenate([wc, ws])
@@ -352,7 +352,7 @@ def _solve_master(fam: Family, cuts: list, wc, ws, lo, hi, time_limit: float,
     lb = [*np.zeros(len(rows)), *[cut[1] for cut in cuts]]
     cons = [LinearConstraint(np.array(A), np.array(lb), np.inf)] if A else []
     r = milp(c, constraints=cons, bounds=Bounds(lo, hi), integrality=np.ones(len(c)),
-             options={"time_limit": time_limit})
+             options={} if time_limit is None else {"time_limit": time_limit})
     return (None if r.x is None else np.round(r.x).astype(bool)), r.status
 
 
@@ -362,12 +362,16 @@ def _as_pattern(fam: Family, s: np.ndarray) -> Pattern:
     return Pattern(s[:n].copy(), s[n:].copy())
 
 
-def protect(fam: Family, time_limit: float = 20.0) -> Protection:
+def protect(fam: Family, time_limit: float | None = None) -> Protection:
     """Optimal complementary suppression for a family, verified by the integer audit.
 
     Each primary must keep 1..4; where even hiding every non-zero figure cannot give that
     (e.g. a "<5" total over two "<5" cells caps each at 3), the target is what hiding
     everything would leave, and `Protection.capped` counts those cells.
+
+    No wall-clock limit by default: the pattern must not depend on how busy the machine is, or two
+    runs could publish two patterns whose union gives a count back. Only MAX_MILP_ITEMS and
+    MAX_ROUNDS (deterministic) send a family to the heuristic.
     """
     start = time.perf_counter()
     if not any(c.primary or c.force for c in fam.counts):
@@ -457,7 +461,7 @@ def _integer_short(fam: Family, pat: Pattern, targets: dict) -> bool:
     return False
 
 
-def _optimise(fam: Family, targets: dict, start: float, time_limit: float) -> "Protection | str":
+def _optimise(fam: Family, targets: dict, start: float, time_limit: float | None) -> "Protection | str":
     """Master MILP plus attacker cuts until the integer audit passes; a reason string when it cannot."""
     n = len(fam.counts)
     fam, links = _augment(original := fam)
@@ -467,8 +471,8 @@ def _optimise(fam: Family, targets: dict, start: float, time_limit: float) -> "P
     cuts: list = []
     prev, safe = None, set()
     for rnd in range(1, MAX_ROUNDS + 1):
-        left = time_limit - (time.perf_counter() - start)
-        if left <= 0:
+        left = None if time_limit is None else time_limit - (time.perf_counter() - start)
+        if left is not None and left <= 0:
             return "MILP did not finish in time"
         s, status = _solve_master(fam, cuts, wc, ws, lo, hi, left, links)
         if s is None:

@@ -179,3 +179,11 @@ def test_too_large_a_family_falls_back_to_the_heuristic_and_says_so(monkeypatch)
     assert s.method.startswith("heuristic")
     # The fallback is still audited: it hides more until no "<5" is narrowed.
     assert D.narrowed(D.audit(fam, prot.pattern)).empty
+
+
+def test_the_pattern_does_not_depend_on_how_busy_the_machine_is():
+    # Two runs must publish the same pattern (two different ones could be combined to give a count back).
+    rng = np.random.default_rng(3)
+    v = rng.choice([0, 1, 2, 3, 6, 9, 15], size=(5, 5))
+    first, second = D.protect(D.matrix_family(v)[0]), D.protect(D.matrix_family(v)[0])
+    assert first.method == "milp" and (first.pattern.counts == second.pattern.counts).all()
