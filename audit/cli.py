@@ -108,7 +108,8 @@ def cmd_export(db: Database, args) -> int:
     from audit import extracts
 
     try:
-        data = extracts.export(db, args.view, la=args.la, round_label=args.round)
+        data = extracts.export(db, args.view, la=args.la, round_label=args.round,
+                               unsuppressed_for=args.unsuppressed_for)
     except (KeyError, PermissionError) as exc:
         return _fail([str(exc.args[0])])
     Path(args.out).write_bytes(data)
@@ -412,7 +413,9 @@ def parser() -> argparse.ArgumentParser:
     e = command("export", help="write an extract as CSV")
     e.add_argument("view")
     e.add_argument("--out", required=True)
-    e.add_argument("--la")
+    e.add_argument("--la", help="only this LA's figures (still suppressed)")
+    e.add_argument("--unsuppressed-for", metavar="LA",
+                   help="show this LA's counts of 1-4 (you may see its child-level data); the file's first line says so")
     e.add_argument("--round")
     e.set_defaults(func=cmd_export)
     c = command("cohorts", help="fit, store and write each child's cohort")

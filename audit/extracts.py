@@ -39,8 +39,19 @@ def _homes(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
 
 @register("rounds", "Audit rounds loaded")
 def _rounds(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
-    """What has been imported, from which file, when."""
-    return overview.rounds(db)
+    """What has been imported, from which file, when; a round of 1-4 children shows "<5", as on screen."""
+    return _hide_small_rows(overview.rounds(db))
+
+
+def _hide_small_rows(df: pd.DataFrame, children: pd.Series | None = None) -> pd.DataFrame:
+    """n_rows of 1-4 children shown as "<5" (where the rows are children), as the Data page lists them."""
+    from audit.suppress import hidden_count
+
+    out = df.copy()
+    counts = children if children is not None else pd.Series(True, index=df.index)
+    out["n_rows"] = [hidden_count(n) if is_children and pd.notna(n) else n
+                     for n, is_children in zip(df["n_rows"], counts)]
+    return out
 
 
 @register("children", "Child-level needs profiles (own LA only)")
@@ -195,16 +206,33 @@ def _forecast_by_cohort(db: Database, f: Filters, viewer: Viewer) -> pd.DataFram
 
 
 def export(db: Database, name: str, la: str | None = None, round_label: str | None = None,
-           viewer: Viewer | None = None) -> bytes:
-    """CSV bytes of a named extract; from the command line the named LA is the viewer's own."""
+           viewer: Viewer | None = None, unsuppressed_for: str | None = None) -> bytes:
+    """CSV bytes of a named extract, suppressed for the public.
+
+    `la` only filters. Counts of 1-4 are shown for an LA only when `unsuppressed_for` names it
+    (whoever runs the command says they may see that LA's child-level data); the file then says
+    so in its first line, before the header.
+    """
     if name not in EXTRACTS:
         raise KeyError(f"unknown extract '{name}'; choose from: {', '.join(sorted(EXTRACTS))}")
+    code = _code(la)
+    own = _code(unsuppressed_for)
+    viewer = viewer or Viewer(child_level_las=frozenset({own}) if own else frozenset())
+    f = Filters(round_id=round_id(db, round_label), la=code or own)
+    data = to_csv_bytes(EXTRACTS[name][1](db, f, viewer))
+    if own:
+        notice = (f"UNSUPPRESSED FOR {region.la_name(own)}: counts of 1-4 for this LA are shown. Share only with "
+                  f"people allowed to see its child-level data.\r\n")
+        data = data[:3] + notice.encode("utf-8") + data[3:]
+    return data
+
+
+def _code(la: str | None) -> str | None:
+    """An Eastern LA's code from its name or code; KeyError naming it when it is not one."""
     code = region.la_code(la) if la else None
     if la and code is None:
         raise KeyError(f"'{la}' is not one of the 11 Eastern LAs")
-    viewer = viewer or Viewer(child_level_las=frozenset({code}) if code else frozenset())
-    f = Filters(round_id=round_id(db, round_label), la=code)
-    return to_csv_bytes(EXTRACTS[name][1](db, f, viewer))
+    return code
 
 
 # -- Data intake (issue 3) -------------------------------------------------------
@@ -215,8 +243,9 @@ CHILD_LEVEL = {"children", "episodes"}
 
 @register("imports", "Imports loaded: files, rows, checksums and times")
 def _imports(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
-    """The import log: which files went in, when, with what checksum (no child data)."""
-    return db.q("imports")
+    """The import log: which files went in, when, with what checksum; children's rows of 1-4 show "<5"."""
+    log = db.q("imports")
+    return _hide_small_rows(log, log["kind"].isin(["needs", "ssda903"]))
 
 
 @register("ofsted_mapping", "How Ofsted registration categories map onto the needs taxonomy")

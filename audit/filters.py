@@ -103,3 +103,52 @@ def from_query(query: dict[str, str], rounds: dict[str, int]) -> tuple[Filters, 
         notes.append(f"Age band {quoted(age)} not recognised: showing all ages.")
         age = None
     return Filters(round_id=round_id, la=la, age_band=age or None), notes
+
+
+# -- Protecting filter values against each other -------------------------------------------------------------
+# Every view is one cell of the LA x age band table, whose margins are the LA's all-ages view and the
+# region's view of that band. Showing the views one at a time lets a reader subtract: Central Bedfordshire
+# all ages 36, bands 10-12..18+ 7, 14, 14, 0, so ages 0-9 = 1. That table is protected as a whole
+# (audit.disclosure, MILP with its margins); a view whose cell is hidden shows none of its children's
+# figures, on every page. Sex and placement type (needs page only) are not in this table yet.
+
+_HIDDEN_VIEWS: dict = {}
+
+
+def hidden_views(db, round_id: int | None, viewer=None) -> frozenset:
+    """(la, band) views hidden for this viewer: la None = the whole region, band None = all ages."""
+    from audit import disclosure
+    from audit.suppress import PUBLIC
+
+    viewer = viewer or PUBLIC
+    key = (str(db.path), db.version, round_id, viewer)
+    if key in _HIDDEN_VIEWS:
+        return _HIDDEN_VIEWS[key]
+    counts = db.q("children_by_la_band", round_id=round_id)
+    table = counts.pivot_table(index="la_code", columns="age_band", values="n", aggfunc="sum", fill_value=0)
+    table = table.reindex(columns=[b for b in AGE_BANDS if b in table.columns])
+    out: set = set()
+    if table.size:
+        fam, t = disclosure.matrix_family(table.to_numpy(int), True, True,
+                                          [viewer.may_see(la) for la in table.index])
+        pat = disclosure.protect(fam).pattern.counts
+        for i, la in enumerate(table.index):
+            out |= {(la, band) for j, band in enumerate(table.columns) if pat[t["cells"][i, j]]}
+            if pat[t["rows"][i]]:
+                out.add((la, None))
+        out |= {(None, band) for j, band in enumerate(table.columns) if pat[t["cols"][j]]}
+    if len(_HIDDEN_VIEWS) > 32:
+        _HIDDEN_VIEWS.clear()
+    _HIDDEN_VIEWS[key] = frozenset(out)
+    return _HIDDEN_VIEWS[key]
+
+
+def view_hidden(db, f: Filters, viewer=None) -> bool:
+    """Whether this LA/age-band view must show none of its children's figures (see hidden_views)."""
+    if f.age_band is None and f.la is None:
+        return False
+    return (f.la, f.age_band) in hidden_views(db, f.round_id, viewer)
+
+
+HIDDEN_VIEW_NOTE = ("Hidden: with the other age bands and LAs shown, this view's figures would reveal "
+                    "a count of fewer than 5 children.")

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from audit import disclosure
+
 THRESHOLD = 5
 PRIMARY = "<5"
 SECONDARY = "c"
@@ -43,6 +45,8 @@ class Suppressed:
     display: pd.DataFrame
     numeric: pd.DataFrame
     mask: pd.DataFrame
+    # How the complements were chosen ("rule", "milp", "heuristic (...)"), for the method note and the audit.
+    method: str = "rule"
 
     @property
     def any(self) -> bool:
@@ -83,7 +87,8 @@ def secondary_mask(values: pd.DataFrame, mask: pd.DataFrame, rows: bool, cols: b
 
 def suppress(df: pd.DataFrame, counts: list[str], *, rates: dict[str, str] | None = None,
              row_totals: bool = False, col_totals: bool = False, la_col: str | None = None,
-             viewer: Viewer = PUBLIC, shares: dict[str, "str | pd.Series"] | None = None) -> Suppressed:
+             viewer: Viewer = PUBLIC, shares: dict[str, "str | pd.Series"] | None = None,
+             hide: pd.DataFrame | None = None) -> Suppressed:
     """Suppress count columns (and rates that rest on them) for a viewer.
 
     rates maps a derived column (percentage, mean, cost) to the count column of
@@ -93,6 +98,7 @@ def suppress(df: pd.DataFrame, counts: list[str], *, rates: dict[str, str] | Non
     and the rest, so it is hidden ("c") when either is 1-4.
     row_totals / col_totals say whether totals across a row / down a column are
     shown or derivable, which calls for secondary suppression along that line.
+    hide: extra count cells to hide as "c" because a linked table (same children) hides them.
     """
     rates = rates or {}
     exempt = pd.Series(False, index=df.index)
@@ -100,7 +106,9 @@ def suppress(df: pd.DataFrame, counts: list[str], *, rates: dict[str, str] | Non
         exempt = df[la_col].map(viewer.may_see).astype(bool)
     counts_df = df[counts]
     prim = primary_mask(counts_df) & ~exempt.to_numpy()[:, None]
-    sec = secondary_mask(counts_df, prim, row_totals, col_totals) & ~exempt.to_numpy()[:, None]
+    start = prim if hide is None else prim | (hide.reindex(columns=counts, fill_value=False).astype(bool)
+                                              & ~exempt.to_numpy()[:, None])
+    sec = secondary_mask(counts_df, start, row_totals, col_totals) & ~exempt.to_numpy()[:, None]
     display = df.copy().astype(object)
     numeric = df.copy()
     mask = pd.DataFrame(False, index=df.index, columns=df.columns)
@@ -148,9 +156,27 @@ def hidden_share(part: int, whole: int, viewer_may_see: bool = False) -> str | N
     return None
 
 
-def suppress_matrix(matrix: pd.DataFrame, viewer: Viewer = PUBLIC, totals: bool = True) -> Suppressed:
-    """Suppress every cell of a cross-tabulation (e.g. LA x LA flows), with totals on both axes."""
-    return suppress(matrix, list(matrix.columns), row_totals=totals, col_totals=totals, viewer=viewer)
+def suppress_matrix(matrix: pd.DataFrame, viewer: Viewer = PUBLIC, totals: bool = True,
+                    la_rows: bool = True) -> Suppressed:
+    """Suppress every cell of a cross-tabulation (e.g. LA x LA flows) with totals on both axes, complements by MILP.
+
+    la_rows: the index holds LA codes, so rows the viewer may see stay unsuppressed.
+    """
+    exempt = [la_rows and viewer.may_see(r) for r in matrix.index]
+    fam, t = disclosure.matrix_family(matrix.to_numpy(int), totals, totals, exempt)
+    return matrix_result(matrix, fam, t, disclosure.protect(fam))
+
+
+def matrix_result(matrix: pd.DataFrame, fam: "disclosure.Family", t: dict,
+                  prot: "disclosure.Protection") -> Suppressed:
+    """The matrix as shown for a chosen pattern: '<5' for primaries, 'c' for complements, NaN in numbers."""
+    hidden = prot.pattern.counts[t["cells"]]
+    primary = np.vectorize(lambda i: fam.counts[i].primary)(t["cells"]) & hidden
+    display = matrix.astype(object).copy()
+    display = display.mask(hidden & ~primary, SECONDARY).mask(primary, PRIMARY)
+    numeric = matrix.astype(float).mask(hidden)
+    return Suppressed(display, numeric, pd.DataFrame(hidden, index=matrix.index, columns=matrix.columns),
+                      method=prot.method)
 
 
 def hidden_count(value: float | int, viewer_may_see: bool = False) -> str:
@@ -172,3 +198,94 @@ def partition_counts(parts: dict[str, int], viewer_may_see: bool = False) -> dic
         return {k: f"{int(v):,}" for k, v in parts.items()}
     s = suppress(pd.DataFrame({"n": list(parts.values())}, index=list(parts)), ["n"], col_totals=True)
     return {k: (v if isinstance(v, str) else f"{int(v):,}") for k, v in s.display["n"].items()}
+
+
+HIDDEN_TILE = "–"
+
+
+def headline_tiles(tiles: dict[str, str]) -> tuple[dict[str, str], str | None]:
+    """Headline tiles never show "<5" or "c" (a tile reads as a number): hidden ones show "–", with a short
+    note naming them and why (a mean or share on fewer than 5 children is hidden for the same reason)."""
+    out, small, linked = {}, [], []
+    for label, value in tiles.items():
+        if value in (PRIMARY, SECONDARY):
+            out[label] = HIDDEN_TILE
+            (small if value == PRIMARY else linked).append(label)
+        else:
+            out[label] = value
+    notes = []
+    if small:
+        notes.append(f"{', '.join(small)}: hidden, fewer than 5 children.")
+    if linked:
+        notes.append(f"{', '.join(linked)}: hidden, it would reveal a count of fewer than 5 children.")
+    return out, " ".join(notes) or None
+
+
+def _northwest(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A joint table with margins a and b (north-west corner rule): any joint gives the right class sums."""
+    a, b = a.astype(int).copy(), b.astype(int).copy()
+    out = np.zeros((len(a), len(b)), int)
+    i = j = 0
+    while i < len(a) and j < len(b):
+        x = min(a[i], b[j])
+        out[i, j] = x
+        a[i] -= x
+        b[j] -= x
+        if a[i] == 0:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def suppress_partitions(df: pd.DataFrame, total: str, partitions: tuple[list[str], list[str]],
+                        shares: dict[str, list[str]] | None = None, rates: dict[str, str] | None = None,
+                        la_col: str | None = None, viewer: Viewer = PUBLIC) -> Suppressed:
+    """Rows whose total is split two ways (e.g. children by reach and by outcome), with column totals, and
+    shares of the total (e.g. % placed far = (far + unplaced) / children) shown at 0 decimals: protected as one
+    family by the MILP (audit.disclosure), so no hidden count falls out of a row, a column or a share.
+
+    shares maps a share column to the classes of the second partition it counts.
+    """
+    first, second = partitions
+    exempt = [la_col is not None and viewer.may_see(c) for c in (df[la_col] if la_col else [None] * len(df))]
+    k1, k2 = len(first), len(second)
+    fam = disclosure.Family(n_atoms=len(df) * k1 * k2)
+    cells = {}
+    values = np.zeros(fam.n_atoms)
+    for i in range(len(df)):
+        grid = np.arange(k1 * k2).reshape(k1, k2) + i * k1 * k2
+        values[grid.ravel()] = _northwest(df[first].iloc[i].to_numpy(), df[second].iloc[i].to_numpy()).ravel()
+        # Each row's children are shown elsewhere too (the overview, the cohort page): they stay shown here.
+        cells[(i, total)] = fam.add_count((i, total), grid.ravel(), df[total].iat[i], keep=True)
+        parts = {**{c: grid[a, :] for a, c in enumerate(first)}, **{c: grid[:, b] for b, c in enumerate(second)}}
+        for c, atoms in parts.items():
+            cells[(i, c)] = fam.add_count((i, c), atoms, df[c].iat[i])
+        for line in (first, second):
+            fam.relations.append((cells[(i, total)], [cells[(i, c)] for c in line]))
+        for c, classes in (shares or {}).items():
+            num = np.concatenate([parts[x] for x in classes])
+            k = fam.add_share((i, c), num, grid.ravel(), values, decimals=0)
+            fam.shares[k].primary |= exempt[i]  # hidden from the MILP's concern: the viewer sees it anyway
+        if exempt[i]:
+            for c in [total, *first, *second]:
+                fam.counts[cells[(i, c)]].primary = False
+                fam.counts[cells[(i, c)]].keep = True
+    for c in [total, *first, *second]:
+        # The region's totals are headline tiles elsewhere, shown unless 1-4: they stay shown here too.
+        col = fam.add_count(("total", c), np.concatenate([fam.counts[cells[(i, c)]].atoms for i in range(len(df))]),
+                            df[c].sum(), keep=True)
+        fam.relations.append((col, [cells[(i, c)] for i in range(len(df))]))
+    prot = disclosure.protect(fam)
+    counts = [total, *first, *second]
+    hide = pd.DataFrame({c: [bool(prot.pattern.counts[cells[(i, c)]]) for i in range(len(df))] for c in counts},
+                        index=df.index)
+    s = suppress(df, counts, rates=rates, la_col=la_col, viewer=viewer, hide=hide)
+    share_keys = [(i, c) for i in range(len(df)) for c in (shares or {})]
+    for (i, c), hidden in zip(share_keys, prot.pattern.shares):
+        if hidden and not exempt[i] and not s.mask[c].iat[i]:
+            s.display.iloc[i, s.display.columns.get_loc(c)] = SECONDARY
+            s.numeric.iloc[i, s.numeric.columns.get_loc(c)] = np.nan
+            s.mask.iloc[i, s.mask.columns.get_loc(c)] = True
+    s.method = prot.method
+    return s

@@ -152,7 +152,8 @@ def round_view() -> None:
                     source_name=up.name, keep_other_las=keep))
     res = _report("res_needs", "needs")
     if res is not None:
-        st.success(f"Loaded **{hidden_count(res.rows, False) if res.rows < 5 else f'{res.rows:,}'} children** into round "
+        # The uploader may see the count of the file they just sent; the rounds list stays suppressed for everyone.
+        st.success(f"Loaded **{res.rows:,} children** into round "
                    f"**{md_text(res.round_label)}**." + (f" Kept the children already loaded for: "
                                                f"{', '.join(region.la_name(c) for c in res.kept_las)}." if res.kept_las else ""),
                    icon=":material/check_circle:")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from audit.analysis import distance
 from audit.charts import flows as figures_flows
+from audit.suppress import headline_tiles
 from pages import ui
 
 ctx = ui.context()
@@ -16,13 +17,16 @@ row = summary.display[summary.display["la_code"] == key]
 if len(row):
     r = row.iloc[0]
     fmt = lambda v, suffix="%": v if isinstance(v, str) else ("–" if v != v else f"{v:.0f}{suffix}")
-    ui.kpi_tiles({
+    tiles, hidden_note = headline_tiles({
         "Children": str(r["Children"]) if isinstance(r["Children"], str) else f"{int(r['Children']):,}",
         "Median distance": fmt(r["Median km"], " km"),
         "Over 20 miles from home": fmt(r["% over 20 miles"]),
         "Outside own LA": fmt(r["% outside own LA"]),
         "Outside the region": fmt(r["% outside the region"]),
-    }, per_row=5)
+    })
+    ui.kpi_tiles(tiles, per_row=5)
+    if hidden_note:
+        st.caption(hidden_note)
 
 VIEWS = ["Distance from home", "By cohort", "Where children are placed", "Who uses each LA's places"]
 
@@ -32,7 +36,7 @@ def distance_view() -> None:
     bands = ui.cached(distance.bands, ctx.filters, ctx.viewer)
     labels = [b[2] for b in distance.BANDS]
     chart_data = bands.numeric[labels].assign(LA=bands.display["LA"].to_numpy())
-    ui.chart(figures_flows.distance_bands_figure(chart_data, labels, large=ctx.meeting),
+    ui.chart(figures_flows.distance_bands_figure(chart_data, labels, large=ctx.meeting, marks=bands.display),
              bands.display.drop(columns="la_code"), "distance_bands")
     # The full table opens on request, so the view draws its chart first (as on the overview).
     if table := ui.expander("Every distance figure for every LA", "distance_table_open"):
@@ -64,7 +68,7 @@ def flows_view() -> None:
 def local_use_view() -> None:
     """Whose children fill each LA's children's home places."""
     use = ui.cached(distance.local_use, ctx.viewer)
-    ui.chart(figures_flows.local_use_figure(use.numeric, large=ctx.meeting),
+    ui.chart(figures_flows.local_use_figure(use.numeric, large=ctx.meeting, marks=use.display),
              distance.labelled_use(use).display.drop(columns="la_code"), "local_place_use")
     ui.table(distance.labelled_use(use), "local_place_use_table", hide=("la_code",))
 

@@ -6,6 +6,8 @@ from audit.charts import overview as figures
 from audit.charts import maps
 from audit.analysis import overview
 from audit.geography import region
+from audit.filters import HIDDEN_VIEW_NOTE, view_hidden
+from audit.suppress import headline_tiles
 from pages import ui
 from pages.map_component import folium_map
 
@@ -13,7 +15,10 @@ ctx = ui.context()
 st.title("Regional overview" if ctx.filters.la is None else f"Overview: {region.la_name(ctx.filters.la)}")
 st.caption("Children in residential care in the audit round, their co-occurring needs, and the homes in the region.")
 
-ui.kpi_tiles(ui.cached(overview.kpis, ctx.filters, ctx.viewer))
+tiles, hidden_note = headline_tiles(ui.cached(overview.kpis, ctx.filters, ctx.viewer))
+ui.kpi_tiles(tiles)
+if note := (HIDDEN_VIEW_NOTE if ui.cached(view_hidden, ctx.filters, ctx.viewer) else hidden_note):
+    st.caption(note)
 
 table = ui.cached(overview.la_table, ctx.filters, ctx.viewer)
 

@@ -139,12 +139,16 @@ def test_every_extract_exports_from_the_command_line(sample_db, tmp_path):
 
     for name in extracts.EXTRACTS:
         out = tmp_path / f"{name}.csv"
-        la = ["--la", "Norfolk"] if name in extracts.CHILD_LEVEL else []
+        own = name in extracts.CHILD_LEVEL
+        la = ["--unsuppressed-for", "Norfolk"] if own else []
         assert main(["--db", str(sample_db.path), "export", name, "--out", str(out)] + la) == 0, name
         raw = out.read_bytes()
         assert raw.startswith(b"\xef\xbb\xbf"), name
-        pd.read_csv(out, encoding="utf-8-sig")  # parses as CSV
+        assert raw[3:].startswith(b"UNSUPPRESSED FOR Norfolk") == own, name
+        pd.read_csv(out, encoding="utf-8-sig", skiprows=1 if own else 0)  # parses as CSV
     assert main(["--db", str(sample_db.path), "export", "children", "--out", str(tmp_path / "x.csv")]) == 2
+    # --la filters but never unsuppresses: child-level rows still need the explicit flag.
+    assert main(["--db", str(sample_db.path), "export", "children", "--la", "Norfolk", "--out", str(tmp_path / "y.csv")]) == 2
 
 
 def test_903_upload_of_several_files_makes_a_round(make_app, sample_db):

@@ -104,8 +104,15 @@ def test_small_view_in_meeting_mode_shows_no_small_counts(make_app, sample_db):
         "WHERE la_code = 'E06000032' AND age_band = '16-17'").iloc[0]
     assert 5 <= n < 10
     tiles = dict(metrics(at)[:4])  # the LA's tiles come first, the region's after
-    assert tiles["Children"] == str(n)
-    assert tiles["With 4 or more"] == ("c" if (1 <= four < 5 or 1 <= n - four < 5) else f"{four / n * 100:.0f}%")
+    from audit.filters import hidden_views
+
+    rid = int(sample_db.q("rounds")["round_id"].iat[0])
+    if ("E06000032", "16-17") in hidden_views(sample_db, rid):
+        # With Luton's other age bands shown this view would give back a small band: it shows no figure.
+        assert set(tiles.values()) == {"–"}
+    else:
+        assert tiles["Children"] == str(n)
+        assert tiles["With 4 or more"] == ("c" if (1 <= four < 5 or 1 <= n - four < 5) else f"{four / n * 100:.0f}%")
     for frame in at.dataframe:
         values = frame.value.astype(str).to_numpy().ravel()
         assert not any(v in ("1", "2", "3", "4") for v in values)

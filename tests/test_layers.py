@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 AUDIT = Path(__file__).resolve().parents[1] / "audit"
-CORE = {"db", "sql", "filters", "suppress", "taxonomy", "placements", "paths", "export", "reference"}
+CORE = {"db", "sql", "filters", "suppress", "disclosure", "taxonomy", "placements", "paths", "export", "reference"}
 # What each layer must never import (its own folder's docstring says the same in words).
 FORBIDDEN = {
     "geography": {"intake", "analysis", "charts", "sample", "extracts", "cli", "db", "filters", "suppress"},

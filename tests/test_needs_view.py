@@ -11,6 +11,7 @@ import pytest
 from audit import extracts, taxonomy
 from audit.analysis import cooccur
 from audit.analysis import needs_view
+from audit.filters import hidden_views
 from audit.geography import region
 from audit.db import Database
 from audit.filters import Filters
@@ -206,6 +207,10 @@ def test_headline_hides_shares_that_give_away_a_small_count(db, rid, raw):
                 continue
             per_child = cat_matrix(df).sum(axis=1)
             head = needs_view.headline(db, sel(rid, la=la, age_band=b))
+            if b is not None and (la, b) in hidden_views(db, rid):
+                # Hidden against the LA's other age bands (audit.filters): no figure at all.
+                assert set(head.values()) == {"–"}
+                continue
             for label, part in (("With 4 or more", int((per_child >= 4).sum())),
                                 ("With more than one", int((per_child > 1).sum()))):
                 risky = len(df) < 5 or 1 <= part < 5 or 1 <= len(df) - part < 5

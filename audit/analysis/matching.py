@@ -58,7 +58,8 @@ from audit.analysis import provision
 from audit.geography import region
 from audit.db import Database
 from audit.filters import AGE_BANDS
-from audit.suppress import PUBLIC, Suppressed, Viewer, hidden_count, hidden_share, partition_counts, suppress
+from audit.suppress import (PUBLIC, Suppressed, Viewer, hidden_count, hidden_share, partition_counts, suppress,
+                            suppress_partitions)
 
 MILE_KM = 1.609344
 CATCHMENT_KM = 20 * MILE_KM
@@ -611,8 +612,25 @@ def _display(result: MatchResult, table: pd.DataFrame, first: str, first_label: 
     # A share beside its base gives back the children it counts (and the rest): hidden when either is 1-4.
     bases = {"pct_far": t["today_known"] if result.mode == "today" else t["children"], "pct_far_today": t["today_known"]}
     t = t[[first, *COUNTS, "pct_far", "pct_far_today", *([la_col] if la_col and la_col != first else [])]]
-    s = suppress(t, COUNTS, rates={"pct_far": "children", "pct_far_today": "children"},
-                 row_totals=True, col_totals=True, la_col=la_col, viewer=viewer, shares=bases)
+    # Reach and outcome each split the children, and (every place free) % far counts far + unplaced: protected
+    # together by the MILP (issue 12).
+    reach, outcome = COUNTS[3:6], COUNTS[6:9]
+    linked = {"pct_far": outcome[1:]} if result.mode != "today" else None
+    fam = suppress_partitions(t, "children", (reach, outcome), shares=linked,
+                              rates={"pct_far": "children", "pct_far_today": "children"}, la_col=la_col, viewer=viewer)
+    # Settled + to move split the children too, and moved counts some of the settled: small cells and the cells that
+    # would give them back are hidden; today's shares, whose base is today_known, hide when they give back 1-4.
+    own = ["children", "settled", "to_move", "moved"]
+    today_shares = {k: v for k, v in bases.items() if k != "pct_far" or result.mode == "today"}
+    rest = suppress(t, own, rates={"pct_far": "children", "pct_far_today": "children"}, row_totals=True,
+                    col_totals=True, la_col=la_col, viewer=viewer, shares=today_shares)
+    display, numeric, mask = fam.display.copy(), fam.numeric.copy(), fam.mask.copy()
+    for c in ["settled", "to_move", "moved", *today_shares]:
+        by_family = fam.mask[c]
+        display[c] = rest.display[c].where(~by_family, fam.display[c])
+        mask[c] = rest.mask[c] | by_family
+        numeric[c] = rest.numeric[c].where(~mask[c])
+    s = Suppressed(display, numeric, mask)
     names = {first: first_label, **_labels(result)}
     return Suppressed(s.display.rename(columns=names), s.numeric.rename(columns=names), s.mask.rename(columns=names))
 

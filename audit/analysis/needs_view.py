@@ -20,8 +20,8 @@ from audit import taxonomy
 from audit.analysis import cooccur
 from audit.geography import region
 from audit.db import Database
-from audit.filters import Filters
-from audit.suppress import PRIMARY, PUBLIC, THRESHOLD, Suppressed, Viewer, hidden_count, hidden_share, suppress
+from audit.filters import Filters, view_hidden
+from audit.suppress import PRIMARY, PUBLIC, SECONDARY, THRESHOLD, Suppressed, Viewer, hidden_count, hidden_share, suppress
 
 Level = Literal["categories", "codes"]
 LEVELS: tuple[str, ...] = ("categories", "codes")
@@ -127,11 +127,19 @@ def may_see(sel: Selection, viewer: Viewer) -> bool:
 
 def suppress_view(df: pd.DataFrame, counts: list[str], sel: Selection, viewer: Viewer, base: int,
               rates: dict[str, str] | None = None, col_totals: bool = False,
-              shares: dict | None = None) -> Suppressed:
-    """suppress() for a whole view, also hiding every rate when the view has fewer than 5 children."""
+              shares: dict | None = None, db: Database | None = None) -> Suppressed:
+    """suppress() for a whole view, also hiding every rate when the view has fewer than 5 children, and every
+    figure when the view itself is hidden against the other LAs and age bands (audit.filters.hidden_views)."""
     if may_see(sel, viewer):
         return Suppressed(df.copy().astype(object), df.copy(), pd.DataFrame(False, index=df.index, columns=df.columns))
     out = suppress(df, counts, rates=rates, col_totals=col_totals, shares=shares)
+    if db is not None and view_hidden(db, sel.filters, viewer):
+        for col in [*counts, *(rates or {})]:
+            nonzero = pd.to_numeric(df[col], errors="coerce").fillna(0) != 0
+            out.display.loc[nonzero, col] = SECONDARY
+            out.numeric[col] = np.nan
+            out.mask[col] = True
+        return out
     if 1 <= base < THRESHOLD:
         for col in (rates or {}):
             out.display[col] = PRIMARY
@@ -161,6 +169,8 @@ def headline(db: Database, sel: Selection, viewer: Viewer = PUBLIC) -> dict[str,
     n = s["n"]
     per_child = cooccur.as_matrix(X).sum(axis=1)
     own = may_see(sel, viewer)
+    if not own and view_hidden(db, sel.filters, viewer):
+        return {k: "–" for k in ("Children", "Mean needs", "With more than one", "With 4 or more")}
 
     def shown(value: float, fmt: str, part: int | None = None) -> str:
         # A share can give away a count of 1-4 on either side (80% of 5 is 4 children; 98% of
@@ -211,7 +221,7 @@ def prevalence_table(db: Database, sel: Selection, viewer: Viewer = PUBLIC, leve
     if level == "categories":
         df = df.drop(columns="Category")
     # Needs overlap (a child has several), so no total is derivable: primary suppression only.
-    return suppress_view(df, ["Children"], sel, viewer, len(X), rates={"% of children": "Children"})
+    return suppress_view(df, ["Children"], sel, viewer, len(X), rates={"% of children": "Children"}, db=db)
 
 
 def needs_per_child_table(db: Database, sel: Selection, viewer: Viewer = PUBLIC) -> Suppressed:
@@ -223,7 +233,7 @@ def needs_per_child_table(db: Database, sel: Selection, viewer: Viewer = PUBLIC)
         "Children": dist["children"].astype(int),
         "% of children": dist["pct"].round(1),
     })
-    out = suppress_view(df, ["Children"], sel, viewer, len(X), rates={"% of children": "Children"})
+    out = suppress_view(df, ["Children"], sel, viewer, len(X), rates={"% of children": "Children"}, db=db)
     if may_see(sel, viewer):
         return out
     # The total is shown and so is the share with 4 or more, so neither group (0-3, 4+)
@@ -298,7 +308,7 @@ def pair_table(db: Database, sel: Selection, viewer: Viewer = PUBLIC, level: Lev
         "Significant": t["significant"].map({True: "yes", False: "no"}),
     })
     out = suppress_view(df, ["Children with both", "Children with the first", "Children with the second"], sel, viewer,
-                    len(X), rates={"Lift": "Children with both", "Phi": "Children with both"})
+                    len(X), rates={"Lift": "Children with both", "Phi": "Children with both"}, db=db)
     if not may_see(sel, viewer):
         # Lift and phi also rest on each need's own count; the test result is kept only where the pair is shown.
         for side in ("Children with the first", "Children with the second"):
@@ -347,7 +357,7 @@ def combinations_table(db: Database, sel: Selection, viewer: Viewer = PUBLIC, le
         "% of children": combos["pct"].round(1),
     })
     # Only the top combinations are shown, so their sum does not reveal a hidden one.
-    return suppress_view(df, ["Children"], sel, viewer, len(X), rates={"% of children": "Children"})
+    return suppress_view(df, ["Children"], sel, viewer, len(X), rates={"% of children": "Children"}, db=db)
 
 
 def compare_table(db: Database, sel: Selection, viewer: Viewer = PUBLIC, level: Level = "categories") -> Suppressed:

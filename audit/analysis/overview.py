@@ -7,7 +7,7 @@ import math
 import pandas as pd
 
 from audit.db import Database
-from audit.filters import Filters
+from audit.filters import Filters, hidden_views, view_hidden
 from audit.suppress import PUBLIC, Suppressed, Viewer, hidden_count, hidden_share, suppress
 
 
@@ -47,6 +47,11 @@ def kpis(db: Database, f: Filters, viewer: Viewer = PUBLIC) -> dict[str, str]:
         return "–" if math.isnan(value) else fmt.format(value)
 
     n = int(k["children"])
+    if not may_see and view_hidden(db, f, viewer):
+        return {**{key: "–" for key in ("Children in the audit", "Mean needs per child", "With 4 or more needs",
+                                        "Placed outside own LA", "Over 20 miles from home", "Average weekly cost")},
+                "Homes in region" if f.la is None else "Homes in LA": f"{int(h['homes']):,}",
+                "Places": f"{int(h['places']):,}"}
     return {
         "Children in the audit": hidden_count(n, may_see),
         "Mean needs per child": "–" if n == 0 else ("<5" if (n < 5 and not may_see) else f"{mean_needs:.1f} of 11"),
@@ -79,7 +84,11 @@ def la_table(db: Database, f: Filters, viewer: Viewer = PUBLIC) -> Suppressed:
     # The regional total of children is shown as a KPI, so one hidden LA count could be derived: col_totals.
     shares = {"% with 4+ needs": "Children", "% outside own LA": df["children_located"],
               "% over 20 miles": df["children_with_distance"]}
-    return suppress(out, ["Children"], rates=rates, col_totals=True, la_col="la_code", viewer=viewer, shares=shares)
+    # An LA whose view of this age band is hidden against its other bands (audit.filters) shows no child figures.
+    hide = pd.DataFrame({"Children": [f.age_band is not None and (la, f.age_band) in hidden_views(db, f.round_id, viewer)
+                                      for la in df["la_code"]]}, index=out.index)
+    return suppress(out, ["Children"], rates=rates, col_totals=True, la_col="la_code", viewer=viewer, shares=shares,
+                    hide=hide)
 
 
 def map_layers(db: Database, f: Filters, viewer: Viewer = PUBLIC):

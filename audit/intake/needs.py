@@ -228,7 +228,9 @@ def _children_frame(df: pd.DataFrame, homes: pd.DataFrame, district_la: dict[str
         hn = home["exact_lon"].fillna(home["lon"]).to_numpy(float)
         pl = place["exact_lat"].fillna(place["lat"]).to_numpy(float)
         pn = place["exact_lon"].fillna(place["lon"]).to_numpy(float)
-        out["distance_km"] = geo.haversine_km(hl, hn, pl, pn)
+        # Stored to the whole km: with the stored sectors, an exact distance narrowed a child's home postcode from
+        # about 300 candidates to 2 (issue 12); a kilometre is the precision every figure shown needs.
+        out["distance_km"] = np.round(geo.haversine_km(hl, hn, pl, pn))
     return out
 
 

@@ -693,7 +693,8 @@ def _episode_places(eps: pd.DataFrame, geo_pc: pd.DataFrame) -> pd.DataFrame:
     hn = pd.Series(out["home_exact_lon"], dtype=float).fillna(pd.Series(out["home_lon"], dtype=float))
     pl = pd.Series(out["place_exact_lat"], dtype=float).fillna(pd.Series(out["place_lat"], dtype=float))
     pn = pd.Series(out["place_exact_lon"], dtype=float).fillna(pd.Series(out["place_lon"], dtype=float))
-    out["distance_km"] = geo.haversine_km(hl.to_numpy(), hn.to_numpy(), pl.to_numpy(), pn.to_numpy())
+    # Whole km only, so a stored distance never narrows a home postcode below its sector (issue 12).
+    out["distance_km"] = np.round(geo.haversine_km(hl.to_numpy(), hn.to_numpy(), pl.to_numpy(), pn.to_numpy()))
     return out
 
 
@@ -792,8 +793,9 @@ def derive(eps: pd.DataFrame, places: pd.DataFrame, header: pd.DataFrame, missin
         children.loc[use, "placement_lon"] = hm["lon"].to_numpy(float)[use]
         children.loc[use, "placement_district"] = hm["district_code"].to_numpy()[use]
         children.loc[use, "placement_sector"] = hm["postcode_sector"].to_numpy()[use]
-        children.loc[use, "distance_km"] = geo.haversine_km(children.loc[use, "home_lat"], children.loc[use, "home_lon"],
-                                                            children.loc[use, "placement_lat"], children.loc[use, "placement_lon"])
+        children.loc[use, "distance_km"] = np.round(geo.haversine_km(
+            children.loc[use, "home_lat"], children.loc[use, "home_lon"],
+            children.loc[use, "placement_lat"], children.loc[use, "placement_lon"]))
     children["placement_la_code"] = children.pop("placement_district").map(district_la)
     children["placement_in_region"] = children["placement_la_code"].notna().where(children["placement_lat"].notna())
     keep = ~bad_age.to_numpy()
