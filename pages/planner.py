@@ -28,14 +28,14 @@ def _from_url(options: dict[str, str]) -> None:
     qp, notes = st.query_params, []
     for param, key, lo, hi, what in (("homes", "plan_homes", 1, planner.MAX_HOMES, "New homes"),
                                      ("places", "plan_places", 1, planner.MAX_PLACES, "Places in each"),
-                                     ("miles", "plan_miles", *MILES, "Distance (miles)")):
+                                     ("miles", "plan_miles", *MILES, "Distance (miles)"),
+                                     ("min", "plan_min", 1, planner.MAX_PLACES, "Children each home must bring")):
         st.session_state[key], note = url_int(qp.get(param), DEFAULTS[key], lo, hi, what)
         notes += [note] * bool(note)
     st.session_state["plan_vacant"] = qp.get("vacant") in ("1", "true", "yes")
     st.session_state["plan_free"] = qp.get("free") in ("1", "true", "yes")
     st.session_state["plan_stack"] = qp.get("stack") in ("1", "true", "yes")
     st.session_state["plan_own"] = qp.get("own") in ("1", "true", "yes")
-    st.session_state["plan_min"] = _int(qp.get("min"), DEFAULTS["plan_min"], 1, planner.MAX_PLACES)
     target = planner.resolve_target(qp.get("for"), options)
     if target is None:
         notes.append(f"{quoted(qp.get('for'))} is not a cohort or need category of this round: planning for all children.")
