@@ -11,7 +11,7 @@ from audit.geography import region
 from audit.db import Database
 from audit.export import to_csv_bytes
 from audit.filters import Filters
-from audit.suppress import Viewer
+from audit.suppress import Viewer, suppress
 
 Extract = Callable[[Database, Filters, Viewer], pd.DataFrame]
 EXTRACTS: dict[str, tuple[str, Extract]] = {}
@@ -39,8 +39,17 @@ def _homes(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
 
 @register("rounds", "Audit rounds loaded")
 def _rounds(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
-    """What has been imported, from which file, when."""
-    return overview.rounds(db)
+    """What has been imported, from which file, when (a round of 1-4 children is hidden unless the viewer sees every LA)."""
+    return _protect_rows(overview.rounds(db), viewer)
+
+
+def _protect_rows(df: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
+    """Children counted per round or file: hide 1-4 unless the viewer may see every LA they could come from."""
+    from audit.geography.region import REGION_LAS
+
+    if "n_rows" not in df.columns or all(viewer.may_see(c) for c in REGION_LAS):
+        return df
+    return suppress(df, ["n_rows"], viewer=viewer).display
 
 
 @register("children", "Child-level needs profiles (own LA only)")
@@ -194,9 +203,23 @@ def _forecast_by_cohort(db: Database, f: Filters, viewer: Viewer) -> pd.DataFram
     return table.display
 
 
+def extract(db: Database, name: str, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """One named extract for a viewer: the only way pages and the CLI take one, so none can skip the scope check.
+
+    Child-level extracts are refused unless the filters name one LA the viewer may see (never in
+    meeting mode), whatever the extract's own function does.
+    """
+    if name not in EXTRACTS:
+        raise KeyError(f"unknown extract '{name}'; choose from: {', '.join(sorted(EXTRACTS))}")
+    if name in CHILD_LEVEL and (f.la is None or not viewer.may_see(f.la)):
+        raise PermissionError("Child-level extracts are only available for your own LA"
+                              + (", and never in meeting mode." if viewer.meeting_mode else "."))
+    return EXTRACTS[name][1](db, f, viewer)
+
+
 def export(db: Database, name: str, la: str | None = None, round_label: str | None = None,
            viewer: Viewer | None = None) -> bytes:
-    """CSV bytes of a named extract; from the command line the named LA is the viewer's own."""
+    """CSV bytes of a named extract; from the command line the named LA is the viewer's own unless a viewer is given."""
     if name not in EXTRACTS:
         raise KeyError(f"unknown extract '{name}'; choose from: {', '.join(sorted(EXTRACTS))}")
     code = region.la_code(la) if la else None
@@ -204,7 +227,7 @@ def export(db: Database, name: str, la: str | None = None, round_label: str | No
         raise KeyError(f"'{la}' is not one of the 11 Eastern LAs")
     viewer = viewer or Viewer(child_level_las=frozenset({code}) if code else frozenset())
     f = Filters(round_id=round_id(db, round_label), la=code)
-    return to_csv_bytes(EXTRACTS[name][1](db, f, viewer))
+    return to_csv_bytes(extract(db, name, f, viewer))
 
 
 # -- Data intake (issue 3) -------------------------------------------------------
@@ -215,8 +238,8 @@ CHILD_LEVEL = {"children", "episodes"}
 
 @register("imports", "Imports loaded: files, rows, checksums and times")
 def _imports(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
-    """The import log: which files went in, when, with what checksum (no child data)."""
-    return db.q("imports")
+    """The import log: which files went in, when, with what checksum (no child data; small files' rows hidden)."""
+    return _protect_rows(db.q("imports"), viewer)
 
 
 @register("ofsted_mapping", "How Ofsted registration categories map onto the needs taxonomy")
