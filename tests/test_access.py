@@ -158,6 +158,7 @@ def test_open_access_only_for_synthetic_data_without_accounts(sample_db, store):
     assert not gate.holds_real_data(sample_db)
     acct = gate.open_account(store, real_data=False)
     assert acct.role == ADMINISTRATOR and acct.how == "open-sample" and "synthetic" in gate.open_note(acct)
+    assert not acct.viewer().child_level_las  # nobody who has not signed in sees unsuppressed figures
     assert gate.open_account(store, real_data=True) is None
     store.add_user("n@x.org", LA_MANAGER, "Norfolk", PASSWORD, by=ADMIN)
     assert gate.open_account(store, real_data=False) is None  # adding a user turns sign-in on

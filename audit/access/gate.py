@@ -10,7 +10,8 @@ from audit.db import Database
 
 OPEN_EMAIL = "open access"
 SAMPLE_NOTE = ("Open demo: this database holds only the synthetic sample, so anyone who reaches it acts as the "
-               "administrator. Loading real data, or adding a user, turns sign-in on.")
+               "administrator (small numbers stay hidden, as for any visitor without an LA of their own). "
+               "Loading real data, or adding a user, turns sign-in on.")
 
 
 def holds_real_data(db: Database) -> bool:

@@ -34,7 +34,13 @@ class Account:
 
     @property
     def child_level_las(self) -> frozenset[str]:
-        """LAs whose child-level data this role may see: none for the meeting, all for the administrator."""
+        """LAs whose child-level data this role may see: none for the meeting, all for the administrator.
+
+        Nobody who has not signed in sees any: the open synthetic demo acts as administrator for what it
+        may change, but shows what a visitor without an LA sees, so the demo shows suppression at work.
+        """
+        if self.how.startswith("open"):
+            return frozenset()
         if self.role == ADMINISTRATOR:
             return ALL_LAS
         if self.role in LA_ROLES:
