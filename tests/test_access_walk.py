@@ -81,6 +81,8 @@ def _draw(path, page: str, la: str | None, state: dict | None = None):
     finally:
         mp.undo()
     assert not at.exception, at.exception
+    assert not any(f.proto.form_id == "signin_form" for f in at.get("form_submit_button")), "not signed in"
+    assert at.title, f"{page} drew nothing"
     return at
 
 
@@ -124,12 +126,12 @@ def assert_no_more_shown(mine: pd.DataFrame, ref: pd.DataFrame, own: set[str], w
                     f"{mine.iat[i, mine.columns.get_loc(c)]!r} where the protected view hides it")
 
 
-@pytest.mark.parametrize("page", [p[0] for p in PAGES], ids=[p[3] for p in PAGES])
-def test_every_page_as_each_role(dbs, page):
+@pytest.mark.parametrize("script", [p[0] for p in PAGES], ids=[p[3] for p in PAGES])
+def test_every_page_as_each_role(dbs, script):
     refs = {}
     for role, la in WALKS:
-        where = f"{page} ?la={la} as {role}"
-        at = _draw(dbs["signed"], page, la, signed_in_as(dbs["emails"][role]))
+        where = f"{script} ?la={la} as {role}"
+        at = _draw(dbs["signed"], script, la, signed_in_as(dbs["emails"][role]))
         own = OWN[role]
         # No child of an LA the role may not see, anywhere on the page.
         for cid in set(CHILD_ID.findall(_text(at))):
@@ -138,7 +140,7 @@ def test_every_page_as_each_role(dbs, page):
         if role == "administrator" or la in own:
             continue  # all of it, or the whole view, is theirs to see
         if la not in refs:
-            refs[la] = _draw(dbs["open"], page, la)
+            refs[la] = _draw(dbs["open"], script, la)
         ref = refs[la]
         if role == "meeting" or la not in own:
             # Viewing another LA (or the region, or as the meeting): headline figures exactly as protected.
