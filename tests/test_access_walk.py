@@ -61,13 +61,11 @@ def dbs(sample_db_path, tmp_path_factory):
 
 def _draw(path, page: str, la: str | None, state: dict | None = None):
     """Run one page of the app on one database, as the session state says; it must not raise."""
-    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     from tests.conftest import APP
 
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    # Caches are not cleared between roles: a cached figure keyed without its viewer would leak here.
     mp = pytest.MonkeyPatch()
     mp.setenv("AUDIT_DB", str(path))
     try:

@@ -78,6 +78,28 @@ def test_oidc_sign_in_maps_the_email_to_its_account(page, sso_app):
     assert "Child-level access: Norfolk" in page.locator('[data-testid="stSidebar"]').inner_text()
     log = AccessStore.beside(db).log_frame()
     assert ((log["action"] == "sign_in") & (log["actor"] == MANAGER) & (log["detail"] == "oidc")).any()
+    # Every download is logged: a chart's data (ui.download) and a child-level extract of their own LA.
+    page.goto(url + "/distance?la=Norfolk")
+    wait_for_app_idle(page)
+    with page.expect_download(timeout=60_000):
+        page.get_by_role("button", name="Download chart data (CSV)").first.click()
+    page.goto(url + "/data?la=Norfolk&view=Extracts+%28CSV%29")
+    page.wait_for_selector("text=Child-level needs profiles", timeout=60_000)
+    wait_for_app_idle(page)
+    row = page.locator('[data-testid="stHorizontalBlock"]').filter(has_text="audit export children")
+    with page.expect_download(timeout=60_000) as dl:
+        row.get_by_role("button", name="Download CSV").click()
+    assert "child_id" in open(dl.value.path(), encoding="utf-8-sig").readline()
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        log = AccessStore.beside(db).log_frame()
+        downloads = log[(log["action"] == "download") & (log["actor"] == MANAGER)]
+        if len(downloads) >= 2:
+            break
+        time.sleep(0.5)
+    assert {"children"} <= set(downloads["view"]) and len(downloads) >= 2, downloads
+    child = downloads[downloads["view"] == "children"].iloc[0]
+    assert child["n_rows"] > 0 and '"la": "E10000020"' in child["filters"]
 
 
 def test_oidc_sign_in_of_an_email_without_an_account_is_refused(page, sso_app):
