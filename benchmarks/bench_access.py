@@ -39,7 +39,13 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--runs", type=int, default=300)
     args = p.parse_args()
+    import logging
+
     import streamlit as st
+
+    # Bare mode warns on every session-state access ("missing ScriptRunContext"); printing that is not the check's cost.
+    for name in ("streamlit", "streamlit.runtime.scriptrunner_utils.script_run_context"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
     from audit.access import gate
     from audit.access.store import AccessStore, cli_account
