@@ -1,4 +1,8 @@
-"""The `audit` command: everything the app does, scriptable (see data-contract.md section 4)."""
+"""The `audit` command: everything the app does, scriptable (see data-contract.md section 4).
+
+The CLI acts as the administrator of the machine it runs on: whoever can run it can read the database
+file anyway. Its writes, user changes and exports are recorded in the audit log as cli:<user>@<host>.
+"""
 
 from __future__ import annotations
 
@@ -22,10 +26,41 @@ def _fail(problems) -> int:
     return 2
 
 
+def _store(db: Database):
+    """The access store beside this database (accounts, settings, audit log)."""
+    from audit.access.store import AccessStore
+
+    return AccessStore.beside(db.path)
+
+
+def _log(db: Database, action: str, *, view: str | None = None, filters: dict | None = None,
+         rows: int | None = None, detail: str | None = None) -> None:
+    """Record what the CLI did in the audit log, as the machine's administrator."""
+    from audit.access.store import cli_account
+
+    _store(db).log(cli_account(), action, view=view, filters=filters, rows=rows, detail=detail)
+
+
+def _csv_rows(data: bytes) -> int:
+    """Rows of a CSV the CLI wrote (for the log)."""
+    import io
+
+    import pandas as pd
+
+    return len(pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)) if data.strip() else 0
+
+
+def _write_out(db: Database, args, data: bytes, view: str, filters: dict | None = None) -> None:
+    """Write an output file and log it as an export (who, which view, filters, rows)."""
+    Path(args.out).write_bytes(data)
+    _log(db, "export", view=view, filters=filters, rows=_csv_rows(data), detail=f"file {args.out}")
+
+
 def cmd_init(db: Database, args) -> int:
-    """Create an empty database with the schema and reference tables."""
+    """Create an empty database with the schema and reference tables, readable by its owner only."""
     db.init()
-    print(f"initialised {db.path}")
+    db.path.chmod(0o600)  # children's data: not readable by other accounts on the machine
+    print(f"initialised {db.path} (permissions 0600)")
     return 0
 
 
@@ -90,6 +125,8 @@ def cmd_import(db: Database, args) -> int:
         print(r.by_la.to_string(index=False))
     else:
         return _fail([f"unknown import kind '{kind}'"])
+    _log(db, "import", view=kind, filters={"round": args.round, "la": args.la},
+         detail=", ".join(str(f) for f in args.files))
     return 0
 
 
@@ -107,12 +144,18 @@ def cmd_export(db: Database, args) -> int:
     """Write any extract the app offers, with the same suppression rules."""
     from audit import extracts
 
+    viewer = None
+    if args.as_user:
+        account = _store(db).account(args.as_user)
+        if account is None:
+            return _fail([f"--as {args.as_user}: no such account (see `audit users list`)"])
+        viewer = account.viewer()
     try:
-        data = extracts.export(db, args.view, la=args.la, round_label=args.round,
+        data = extracts.export(db, args.view, la=args.la, round_label=args.round, viewer=viewer,
                                unsuppressed_for=args.unsuppressed_for)
     except (KeyError, PermissionError) as exc:
         return _fail([str(exc.args[0])])
-    Path(args.out).write_bytes(data)
+    _write_out(db, args, data, args.view, {"la": args.la, "round": args.round, "as": args.as_user})
     print(f"wrote {args.out}")
     return 0
 
@@ -141,7 +184,8 @@ def cmd_cohorts(db: Database, args) -> int:
         if k not in cohort_store.K_RANGE:
             return _fail([f"--k must be from 2 to 8, not {k}"])
     fitted = cohort_store.fit_and_store(db, round_id, method=args.method, k=k, progress=_progress)
-    Path(args.out).write_bytes(to_csv_bytes(cohort_store.children_csv(db, round_id)))
+    _write_out(db, args, to_csv_bytes(cohort_store.children_csv(db, round_id)), "cohort_children",
+               {"round": args.round, "k": args.k, "method": args.method})
     how = "chosen by BIC over 2-8" if k is None else "as requested"
     print(f"k={fitted.k} ({how}; {cohort_store.METHODS[fitted.method]})")
     for c, name in fitted.names.items():
@@ -168,7 +212,8 @@ def cmd_gaps(db: Database, args) -> int:
     except KeyError as exc:
         return _fail([str(exc.args[0])])
     table = provision.gaps_extract(db, sel, args.radius_km, args.decay, la)
-    Path(args.out).write_bytes(to_csv_bytes(table))
+    _write_out(db, args, to_csv_bytes(table), "gaps", {"service": args.service, "need": args.need, "la": args.la,
+                                                        "round": args.round, "radius_km": args.radius_km})
     print(f"{len(table)} towns; wrote {args.out}")
     return 0
 
@@ -223,7 +268,8 @@ def cmd_plan(db: Database, args) -> int:
                              args.radius_km or planner.CATCHMENT_KM, la, for_la=args.for_la,
                              per_town=None if args.stack else 1, min_children=args.min_children or 1)
     table = planner.site_rows(plan, labels=False).display.drop(columns="la_code")
-    Path(args.out).write_bytes(to_csv_bytes(table))
+    _write_out(db, args, to_csv_bytes(table), "plan", {"homes": args.homes, "places": args.places, "la": args.la,
+                                                        "cohort": args.cohort, "need": args.need, "round": args.round})
     print(planner.who_text(plan))
     print(planner.figure_rows(plan).display.to_string(index=False))
     print(planner.solver_text(plan))
@@ -283,7 +329,7 @@ def cmd_forecast(db: Database, args) -> int:
     table = forecast.extract(fc)
     if la:
         table = table[table["la"] != forecast.TOTAL]
-    Path(args.out).write_bytes(to_csv_bytes(table))
+    _write_out(db, args, to_csv_bytes(table), "forecast", {"years": args.years, "la": args.la})
     bt = forecast.backtest_summary(forecast.backtest(db, la))
     # The summary printed is suppressed like the CSV: one LA's small categories would otherwise show 1-4.
     shown = forecast.published(fc).display
@@ -343,6 +389,7 @@ def cmd_rounds(db: Database, args) -> int:
         if not args.yes:
             return _fail([f"deleting round '{args.delete}' cannot be undone: add --yes to confirm"])
         n = import_needs.delete_round(db, args.delete)
+        _log(db, "delete", view="round", filters={"round": args.delete}, rows=n)
         print(f"deleted round '{args.delete}' ({n} children)")
         return 0
     print(rounds(db).to_string(index=False))
@@ -367,6 +414,64 @@ def cmd_pack(db: Database, args) -> int:
     return 0
 
 
+def cmd_users(db: Database, args) -> int:
+    """Manage accounts: add, remove, list, set-role, set-password, open-access (logged as the CLI's administrator)."""
+    import getpass as _getpass
+
+    from audit.access.store import cli_account
+
+    store, admin = _store(db), cli_account()
+
+    def password() -> str | None:
+        """A local password from stdin (--password-stdin) or a prompt; None for OIDC-only accounts."""
+        if args.oidc_only:
+            return None
+        if args.password_stdin:
+            return sys.stdin.readline().rstrip("\n")
+        first = _getpass.getpass(f"password for {args.email} (12+ characters): ")
+        if _getpass.getpass("again: ") != first:
+            raise ValueError("the two passwords differ")
+        return first
+
+    try:
+        if args.action == "add":
+            acct = store.add_user(args.email, args.role, args.la, password(), by=admin)
+            print(f"added {acct.describe()}")
+        elif args.action == "remove":
+            store.remove_user(args.email, by=admin)
+            print(f"removed {args.email}")
+        elif args.action == "set-role":
+            acct = store.set_role(args.email, args.role, args.la, by=admin)
+            print(f"{acct.describe()}")
+        elif args.action == "set-password":
+            store.set_password(args.email, password(), by=admin)
+            print(f"password set for {args.email}")
+        elif args.action == "open-access":
+            store.set_setting("open_access", args.email, by=admin)
+            print(f"open access: {args.email}")
+        else:
+            users = store.users()
+            print(users.to_string(index=False) if len(users) else "no accounts (a synthetic-only database runs open)")
+    except (ValueError, KeyError) as exc:
+        return _fail([str(exc.args[0])])
+    return 0
+
+
+def cmd_log(db: Database, args) -> int:
+    """Print the audit log (newest first), or write it as CSV with --out."""
+    from audit.export import to_csv_bytes
+
+    log = _store(db).log_frame(args.limit)
+    if args.out:
+        data = to_csv_bytes(log)
+        Path(args.out).write_bytes(data)
+        _log(db, "export", view="audit_log", rows=len(log), detail=f"file {args.out}")
+        print(f"wrote {args.out} ({len(log)} entries)")
+    else:
+        print(log.to_string(index=False) if len(log) else "the audit log is empty")
+    return 0
+
+
 def cmd_template(db: Database, args) -> int:
     """Write the needs-profile template (XLSX or CSV, by the file's extension)."""
     from audit.intake import template
@@ -379,7 +484,10 @@ def cmd_template(db: Database, args) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    p = argparse.ArgumentParser(prog="audit", description="Eastern Region Needs Audit")
+    p = argparse.ArgumentParser(
+        prog="audit", description="Eastern Region Needs Audit. The CLI acts as the administrator of this machine "
+        "(whoever can run it can read the database file): it may import, delete, manage users and export any "
+        "LA's child-level data, and every such action is recorded in the audit log as cli:<user>@<host>.")
     db_help = "database file (default: $AUDIT_DB or data/audit.duckdb); before or after the command"
     p.add_argument("--db", help=db_help)
     # Every subcommand takes --db too; SUPPRESS keeps a --db given before the command when none follows it.
@@ -417,6 +525,8 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--unsuppressed-for", metavar="LA",
                    help="show this LA's counts of 1-4 (you may see its child-level data); the file's first line says so")
     e.add_argument("--round")
+    e.add_argument("--as", dest="as_user", metavar="EMAIL",
+                   help="export exactly what this account would get in the app (its role and LAs)")
     e.set_defaults(func=cmd_export)
     c = command("cohorts", help="fit, store and write each child's cohort")
     c.add_argument("--round", help="audit round label (default: the newest)")
@@ -474,12 +584,29 @@ def parser() -> argparse.ArgumentParser:
     t = command("template", help="write the needs-profile template")
     t.add_argument("--out", required=True, help="template.xlsx or template.csv")
     t.set_defaults(func=cmd_template)
+    u = command("users", help="manage accounts and roles (add, remove, list, set-role, set-password, open-access)")
+    u.add_argument("action", choices=["add", "remove", "list", "set-role", "set-password", "open-access"])
+    u.add_argument("email", nargs="?", help="the account's email; for open-access: off, meeting or administrator")
+    u.add_argument("--role", choices=["meeting", "la_manager", "data_officer", "administrator"])
+    u.add_argument("--la", action="append", help="the account's LA (repeat, or comma-separate, for several)")
+    u.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    u.add_argument("--oidc-only", action="store_true", help="no local password: signs in through the OIDC provider")
+    u.set_defaults(func=cmd_users)
+    lg = command("log", help="show the audit log (sign-ins, imports, deletions, role changes, downloads, exports)")
+    lg.add_argument("--out", help="write it as CSV")
+    lg.add_argument("--limit", type=int, help="only the newest N entries")
+    lg.set_defaults(func=cmd_log)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `audit` console script."""
-    args = parser().parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
+    if args.command == "users" and args.action not in ("list",) and not args.email:
+        p.error(f"audit users {args.action} needs an EMAIL (or for open-access: off, meeting or administrator)")
+    if args.command == "users" and args.action in ("add", "set-role") and not args.role:
+        p.error(f"audit users {args.action} needs --role")
     db = Database(args.db)
     try:
         return args.func(db, args)

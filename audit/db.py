@@ -128,6 +128,8 @@ class Database:
                     raise
                 finally:
                     con.close()
+                if not self.path.exists():
+                    tmp.chmod(0o600)  # a new database holds children's data: its owner only (copies keep the mode)
                 os.replace(tmp, self.path)
             finally:
                 for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):

@@ -11,7 +11,7 @@ from audit.geography import region
 from audit.db import Database
 from audit.export import to_csv_bytes
 from audit.filters import Filters
-from audit.suppress import Viewer
+from audit.suppress import Viewer, suppress
 
 Extract = Callable[[Database, Filters, Viewer], pd.DataFrame]
 EXTRACTS: dict[str, tuple[str, Extract]] = {}
@@ -39,14 +39,17 @@ def _homes(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
 
 @register("rounds", "Audit rounds loaded")
 def _rounds(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
-    """What has been imported, from which file, when; a round of 1-4 children shows "<5", as on screen."""
-    return _hide_small_rows(overview.rounds(db))
+    """What has been imported, from which file, when; a round of 1-4 children shows "<5" unless the viewer sees every LA."""
+    return _protect_rows(overview.rounds(db), viewer)
 
 
-def _hide_small_rows(df: pd.DataFrame, children: pd.Series | None = None) -> pd.DataFrame:
-    """n_rows of 1-4 children shown as "<5" (where the rows are children), as the Data page lists them."""
+def _protect_rows(df: pd.DataFrame, viewer: Viewer, children: pd.Series | None = None) -> pd.DataFrame:
+    """n_rows of 1-4 children shown as "<5" (where the rows are children), unless the viewer may see every LA."""
+    from audit.geography.region import REGION_LAS
     from audit.suppress import hidden_count
 
+    if "n_rows" not in df.columns or all(viewer.may_see(c) for c in REGION_LAS):
+        return df
     out = df.copy()
     counts = children if children is not None else pd.Series(True, index=df.index)
     out["n_rows"] = [hidden_count(n) if is_children and pd.notna(n) else n
@@ -205,9 +208,23 @@ def _forecast_by_cohort(db: Database, f: Filters, viewer: Viewer) -> pd.DataFram
     return table.display
 
 
+def extract(db: Database, name: str, f: Filters, viewer: Viewer) -> pd.DataFrame:
+    """One named extract for a viewer: the only way pages and the CLI take one, so none can skip the scope check.
+
+    Child-level extracts are refused unless the filters name one LA the viewer may see (never in
+    meeting mode), whatever the extract's own function does.
+    """
+    if name not in EXTRACTS:
+        raise KeyError(f"unknown extract '{name}'; choose from: {', '.join(sorted(EXTRACTS))}")
+    if name in CHILD_LEVEL and (f.la is None or not viewer.may_see(f.la)):
+        raise PermissionError("Child-level extracts are only available for your own LA"
+                              + (", and never in meeting mode." if viewer.meeting_mode else "."))
+    return EXTRACTS[name][1](db, f, viewer)
+
+
 def export(db: Database, name: str, la: str | None = None, round_label: str | None = None,
            viewer: Viewer | None = None, unsuppressed_for: str | None = None) -> bytes:
-    """CSV bytes of a named extract, suppressed for the public.
+    """CSV bytes of a named extract, suppressed for the public (or for the given viewer, e.g. `audit export --as`).
 
     `la` only filters. Counts of 1-4 are shown for an LA only when `unsuppressed_for` names it
     (whoever runs the command says they may see that LA's child-level data); the file then says
@@ -219,7 +236,7 @@ def export(db: Database, name: str, la: str | None = None, round_label: str | No
     own = _code(unsuppressed_for)
     viewer = viewer or Viewer(child_level_las=frozenset({own}) if own else frozenset())
     f = Filters(round_id=round_id(db, round_label), la=code or own)
-    data = to_csv_bytes(EXTRACTS[name][1](db, f, viewer))
+    data = to_csv_bytes(extract(db, name, f, viewer))
     if own:
         notice = (f"UNSUPPRESSED FOR {region.la_name(own)}: counts of 1-4 for this LA are shown. Share only with "
                   f"people allowed to see its child-level data.\r\n")
@@ -245,7 +262,7 @@ CHILD_LEVEL = {"children", "episodes"}
 def _imports(db: Database, f: Filters, viewer: Viewer) -> pd.DataFrame:
     """The import log: which files went in, when, with what checksum; children's rows of 1-4 show "<5"."""
     log = db.q("imports")
-    return _hide_small_rows(log, log["kind"].isin(["needs", "ssda903"]))
+    return _protect_rows(log, viewer, log["kind"].isin(["needs", "ssda903"]))
 
 
 @register("ofsted_mapping", "How Ofsted registration categories map onto the needs taxonomy")

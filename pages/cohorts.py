@@ -13,6 +13,7 @@ from pages import ui
 
 ctx = ui.context()
 db = ui.database()
+admin = ctx.account is not None and ctx.account.is_admin  # stored cohorts and their names are the region's
 AUTO = 0  # the k picker's "lowest BIC" choice
 PARAMS = {"method": "cohort_method", "k": "cohort_k", "level": "cohort_level"}
 DEFAULTS = {"cohort_method": "lca", "cohort_k": AUTO, "cohort_level": "categories"}
@@ -97,8 +98,12 @@ if a.is_stored:
 else:
     st.info(f"Preview: {cohort_store.METHODS[method].lower()} with {k} cohorts. The stored cohorts, which the other "
             f"pages use, are {cohort_store.METHODS[stored.method].lower()} with {stored.k}.", icon=":material/visibility:")
-    if st.button(f"Store these {k} cohorts for the round", icon=":material/save:", disabled=ctx.meeting):
+    if st.button(f"Store these {k} cohorts for the round", icon=":material/save:", disabled=ctx.meeting or not admin,
+                 help=None if admin else "Storing the round's cohorts is for an administrator."):
+        ctx.account.require_admin("Storing the round's cohorts")
         _with_progress("Storing cohorts…", lambda p: cohort_store.fit_and_store(db, round_id, method, k, progress=p))
+        ui.access_store().log(ctx.account, "store_cohorts", view="cohorts", filters={"round": ctx.round_label},
+                              detail=f"{method}, k={k}")
         st.rerun()
 
 BREAKDOWNS = {"By LA": "la", "By age band": "age_band", "By sex": "sex"}
@@ -128,8 +133,12 @@ def profiles_view() -> None:
                 edits = {c: st.text_input(f"Cohort {c}", value=a.names.get(c, ""), key=f"cohort_name_{c}",
                                           help="Leave blank to go back to the automatic name.")
                          for c in range(1, a.k + 1)}
-                if st.form_submit_button("Save names", icon=":material/save:", disabled=ctx.meeting):
+                if st.form_submit_button("Save names", icon=":material/save:", disabled=ctx.meeting or not admin,
+                                         help=None if admin else "Renaming the region's cohorts is for an administrator."):
+                    ctx.account.require_admin("Renaming the cohorts")
                     cohort_store.rename(db, round_id, edits)
+                    ui.access_store().log(ctx.account, "rename_cohorts", view="cohorts",
+                                          filters={"round": ctx.round_label}, detail=str(edits))
                     st.rerun()
             st.caption("Edited names are kept when the cohorts are refitted with the same number of cohorts.")
 

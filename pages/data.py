@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from audit import extracts
+from audit.access.roles import DATA_OFFICER, ROLE_LABELS, Refused
 from audit.intake import ssda903 as import_903
 from audit.intake import needs as import_needs
 from audit.intake import ofsted as import_ofsted
@@ -24,7 +25,9 @@ from pages import ui
 
 ctx = ui.context()
 db = ui.database()
+account = ctx.account
 LA_FROM_FILE = "The files have an LA column"
+WRITERS = "a data officer (for their own LA) or an administrator"
 
 st.title("Data")
 st.caption("Collect the needs audit with the template, load it and the provision data safely, and take CSV extracts. "
@@ -51,8 +54,29 @@ def _saved(uploads):
         yield paths
 
 
-def _run(key: str, label: str, func):
-    """Run an import with a progress bar; keep its result or its problems for the report below."""
+def _may(what: str, las=None) -> bool:
+    """Whether the signed-in account may make this change; if not, say who may (nothing is drawn to press)."""
+    if account is not None and account.may_write(las):
+        return True
+    who = "an administrator" if las is None else WRITERS
+    st.info(f"{what} is for {who}. You are signed in as {account.describe() if account else 'nobody'}.",
+            icon=":material/lock:")
+    return False
+
+
+def _officer_may(las: set[str]) -> bool:
+    """Whether the account may write these LAs; a refusal is shown and logged."""
+    try:
+        account.require_write("This file", frozenset(las))
+    except Refused as exc:
+        ui.access_store().log(account, "import_refused", detail=str(exc))
+        st.error(str(exc), icon=":material/block:")
+        return False
+    return True
+
+
+def _run(key: str, label: str, func, kind: str = ""):
+    """Run an import with a progress bar; keep its result or its problems for the report below; log what loaded."""
     bar = st.progress(0.0, text=f"{label}…")
     def progress(fraction: float, text: str) -> None:
         bar.progress(min(max(float(fraction), 0.0), 1.0), text=text)
@@ -63,6 +87,9 @@ def _run(key: str, label: str, func):
         bar.empty()
         return
     st.session_state[key] = {"ok": True, "result": result}
+    ui.access_store().log(account, "import", view=kind, filters={"round": getattr(result, "round_label", None)},
+                          rows=getattr(result, "rows", None) or getattr(result, "children", None),
+                          detail=label)
     bar.empty()
     st.rerun()  # the rounds list, the sidebar and the extracts above and below now describe the new data
 
@@ -130,6 +157,12 @@ def template_view() -> None:
 
 def round_view() -> None:
     """Load one audit round from the template, with a validation report when anything is wrong."""
+    if not (account.is_admin or account.role == DATA_OFFICER):
+        _may("Loading an audit round", frozenset({"?"}))
+        return
+    officer = not account.is_admin
+    if officer:  # a data officer's file replaces only their LA's children, never the rest of the round
+        st.session_state["needs_keep"] = True
     rounds = db.q("rounds") if db.exists() else pd.DataFrame(columns=["label"])
     with st.form("needs_form", clear_on_submit=False):
         up = st.file_uploader("Filled-in template (CSV or XLSX)", type=["csv", "xlsx"], key="needs_file")
@@ -137,7 +170,8 @@ def round_view() -> None:
         label = a.text_input("Audit round label", placeholder="e.g. 2025 Q1", key="needs_round")
         when = b.date_input("Audit date (optional)", value=None, key="needs_date", format="YYYY-MM-DD")
         keep = st.checkbox("Keep the children of other LAs already in this round (replace only the LAs in this file)",
-                           key="needs_keep")
+                           key="needs_keep", disabled=officer,
+                           help="Always on for a data officer: a file may hold only their own LA's children." if officer else None)
         go = st.form_submit_button("Check and load", type="primary", icon=":material/upload:")
     if go:
         if up is None:
@@ -147,9 +181,11 @@ def round_view() -> None:
                 st.info(f"Round '{md_text(label.strip())}' already exists: it will be replaced"
                         + (" for the LAs in this file." if keep else "."))
             with _saved([up]) as paths:
+                if officer and not _officer_may(_needs_las(paths[0], up.name)):
+                    return
                 _run("res_needs", "Checking the file", lambda p: import_needs.load(
                     db, paths[0], label, audit_date=when.isoformat() if when else None, progress=p,
-                    source_name=up.name, keep_other_las=keep))
+                    source_name=up.name, keep_other_las=keep or officer), kind="needs")
     res = _report("res_needs", "needs")
     if res is not None:
         # The uploader may see the count of the file they just sent; the rounds list stays suppressed for everyone.
@@ -171,6 +207,21 @@ def round_view() -> None:
         _warnings(res.warnings, "needs")
 
 
+def _needs_las(path: Path, name: str) -> set[str]:
+    """The LAs whose children a needs file holds (a file that fails its checks loads nothing anyway)."""
+    try:
+        df, _ = import_needs.parse(path, name)
+    except ImportFailed:
+        return set()
+    return set(df["la"].dropna())
+
+
+def _903_las(paths: list[Path], la: str | None) -> set[str]:
+    """The LAs whose children a set of SSDA903 files holds."""
+    files, _ = import_903.read_files(paths, la)
+    return set().union(*(set(f.df["la_code"].dropna()) for f in files)) if files else set()
+
+
 def rounds_view() -> None:
     """The rounds loaded, with checksums, and deleting one."""
     rounds = db.q("rounds_detail") if db.exists() else pd.DataFrame()
@@ -185,12 +236,19 @@ def rounds_view() -> None:
             "Imported": rounds["imported_at"], "Synthetic": rounds["is_sample"].map({True: "yes", False: ""}),
         })
         st.dataframe(ui.arrow_safe(shown), hide_index=True, width="stretch", key="rounds_table")
+        deletable = [l for l in rounds["label"] if account.may_write(frozenset(db.q("round_las", label=l)["la_code"]))]
+        if not deletable:
+            _may("Deleting a round", frozenset({"?"}) if account.role == DATA_OFFICER else None)
+            return
         with st.expander("Delete a round", icon=":material/delete:"):
-            target = st.selectbox("Round to delete", list(rounds["label"]), key="del_round")
+            target = st.selectbox("Round to delete", deletable, key="del_round",
+                                  help=None if account.is_admin else "Only rounds that hold your LA's children alone.")
             typed = st.text_input("Type the round label to confirm", key="del_confirm",
                                   help="Deleting removes the round's children, needs and cohorts. It cannot be undone.")
             if st.button("Delete this round", type="primary", disabled=typed.strip() != target, key="del_go"):
+                account.require_write(f"Deleting round '{target}'", frozenset(db.q("round_las", label=target)["la_code"]))
                 n = import_needs.delete_round(db, target)
+                ui.access_store().log(account, "delete", view="round", filters={"round": target}, rows=n)
                 st.session_state["deleted"] = f"Deleted round '{md_text(target)}' ({hidden_count(n, False) if n < 5 else f'{n:,}'} children)."
                 st.session_state.pop("del_confirm", None)
                 st.rerun()
@@ -200,6 +258,8 @@ def rounds_view() -> None:
 
 def homes_tab() -> None:
     """Load the children's homes file (replaces the homes table)."""
+    if not _may("Replacing the region's homes"):
+        return
     st.caption("One row per home: urn, places, postcode or lat+lon, and optionally name, provider, sector, la, "
                "ofsted_grade, needs_met (need codes or categories, ';'-separated), weekly_fee. Replaces the homes table.")
     with st.form("homes_form"):
@@ -207,12 +267,15 @@ def homes_tab() -> None:
         if st.form_submit_button("Check and load homes", icon=":material/upload:") and f_h is not None:
             with _saved([f_h]) as paths:
                 _run("res_homes", "Checking homes", lambda p: import_provision.load_homes(db, paths[0], progress=p,
-                                                                                         source_name=f_h.name))
+                                                                                         source_name=f_h.name),
+                     kind="homes")
     _loaded("res_homes", "homes", lambda r: f"Loaded {r['homes']:,} homes with {r['places']:,} places.", "homes")
 
 
 def ofsted_tab() -> None:
     """Load Ofsted's providers list, replacing the homes or updating them by URN."""
+    if not _may("Loading the Ofsted list into the region's homes"):
+        return
     st.caption("Ofsted's providers list in any release's column names (e.g. 'Max Users' or 'Number of registered places'). "
                "Children's homes in the Eastern region are kept; closed registrations and other provider types are left out.")
     with st.form("ofsted_form"):
@@ -223,7 +286,7 @@ def ofsted_tab() -> None:
         if st.form_submit_button("Check and load the Ofsted list", icon=":material/upload:") and f_o is not None:
             with _saved([f_o]) as paths:
                 _run("res_ofsted", "Reading the Ofsted list", lambda p: import_ofsted.load(
-                    db, paths[0], mode=mode, source_name=f_o.name, progress=p))
+                    db, paths[0], mode=mode, source_name=f_o.name, progress=p), kind="ofsted")
     _loaded("res_ofsted", "ofsted", lambda r: f"Loaded {r['homes']:,} children's homes with {r['places']:,} places.",
             "ofsted")
     with st.expander("How Ofsted registration categories map onto the needs taxonomy"):
@@ -237,6 +300,8 @@ def ofsted_tab() -> None:
 
 def shortbreaks_tab() -> None:
     """Load short-break providers and children together."""
+    if not _may("Replacing the short-break tables"):
+        return
     st.caption("Providers (provider_id, capacity, postcode or lat+lon, ...) and children (child_id, la, age, ...). "
                "Both files are checked together and replace the short-break tables.")
     with st.form("sb_form"):
@@ -245,13 +310,16 @@ def shortbreaks_tab() -> None:
         if st.form_submit_button("Check and load short breaks", icon=":material/upload:") and f_p and f_c:
             with _saved([f_p, f_c]) as paths:
                 _run("res_sb", "Checking short breaks", lambda p: import_provision.load_shortbreaks(
-                    db, paths[0], paths[1], progress=p, source_names=(f_p.name, f_c.name)))
+                    db, paths[0], paths[1], progress=p, source_names=(f_p.name, f_c.name)), kind="shortbreaks")
     _loaded("res_sb", "shortbreaks", lambda r: f"Loaded {r['providers']:,} providers and {r['children']:,} children.",
             "sb")
 
 
 def ssda903_tab() -> None:
     """Load SSDA903 returns: a round of the children in residential care, and the history."""
+    if not (account.is_admin or account.role == DATA_OFFICER):
+        _may("Loading SSDA903 returns", frozenset({"?"}))
+        return
     st.caption("Header, episodes, missing, OC2, UASC and DoLo CSVs, one year or several, with dates as DD/MM/YYYY or "
                "YYYY-MM-DD. Children in residential care (K1, K2, R1, S1, P3) on the audit date become a round; the "
                "episode history is kept (postcodes reduced to sectors) for forecasting.")
@@ -265,9 +333,12 @@ def ssda903_tab() -> None:
         if st.form_submit_button("Check and load the 903 returns", icon=":material/upload:") and f_9:
             with _saved(f_9) as paths:
                 names = {p: u.name for p, u in zip(paths, f_9)}
+                picked = None if la_pick == LA_FROM_FILE else la_pick
+                if not account.is_admin and not _officer_may(_903_las(paths, picked)):
+                    return
                 _run("res_903", "Reading the SSDA903 files", lambda p: import_903.load(
                     db, paths, la=None if la_pick == LA_FROM_FILE else la_pick,
-                    audit_date=when_9, round_label=label_9 or None, labels=names, progress=p))
+                    audit_date=when_9, round_label=label_9 or None, labels=names, progress=p), kind="ssda903")
     r = _report("res_903", "ssda903")
     if r is not None:
         st.success(f"Round **{md_text(r.round_label)}** (audit date {r.audit_date:%d %B %Y}): "
@@ -323,10 +394,16 @@ def extracts_view() -> None:
 
 
     def _extract_bytes(name: str):
-        """A deferred download: the extract is computed when the button is pressed."""
-        fn = extracts.EXTRACTS[name][1]
-        filters, viewer = ctx.filters, ctx.viewer
-        return lambda: to_csv_bytes(fn(db, filters, viewer))
+        """A deferred download: the extract is computed (through the scope check) and logged when pressed."""
+        filters, viewer, round_label, who, store = ctx.filters, ctx.viewer, ctx.round_label, account, ui.access_store()
+
+        def make() -> bytes:
+            table = extracts.extract(db, name, filters, viewer)
+            store.log(who, "download", view=name, rows=len(table),
+                      filters={"round": round_label, "la": filters.la, "age": filters.age_band,
+                               "meeting": viewer.meeting_mode or None})
+            return to_csv_bytes(table)
+        return make
 
 
     for name, (title, _fn) in extracts.EXTRACTS.items():
@@ -334,8 +411,8 @@ def extracts_view() -> None:
         la_arg = f" --la \"{region.la_name(ctx.filters.la)}\"" if name in child_level and ctx.filters.la else ""
         left.markdown(f"**{title}**  \n`audit export {name}{la_arg}`")
         if name in child_level and not own_la:
-            right.caption("Child-level: only for your own LA. Choose it in the sidebar (viewers of an LA are set "
-                          "with AUDIT_VIEWER_LAS); never in meeting mode.")
+            right.caption("Child-level: only for your own LA (your account's role and LAs decide). Choose it in the "
+                          "sidebar; never in meeting mode.")
             continue
         right.download_button("Download CSV", _extract_bytes(name), file_name=f"{name}.csv", mime="text/csv",
                               key=f"dl_extract_{name}", icon=":material/download:")
@@ -371,6 +448,9 @@ def pack_view() -> None:
             st.session_state["pack_file"] = (pack.file_name(built, kind), pack.render(built, kind),
                                              len(built.slides) + 2, dict(built.skipped))
             status.update(label="Meeting pack ready", state="complete", expanded=False)
+        if account is not None:
+            ui.access_store().log(account, "export", view="meeting_pack", filters={"round": labels[ctx.filters.round_id],
+                                  "la": la, "views": ",".join(chosen)}, rows=len(built.slides))
     if made := st.session_state.get("pack_file"):
         name, data, n, skipped = made
         st.download_button(f"Download {name} ({n} slides)", data, file_name=name, key="pack_download",
@@ -381,9 +461,27 @@ def pack_view() -> None:
             st.caption(f"Left out: {slides.VIEWS[view_name][0]} ({why}).")
 
 
+def log_view() -> None:
+    """Administrators: the accounts and the audit log (sign-ins, imports, deletions, role changes, downloads)."""
+    store = ui.access_store()
+    users = store.users()
+    st.markdown(f"**Accounts** ({len(users)}). Manage them on the server with `audit users add|remove|set-role`. "
+                f"Open access for visitors who do not sign in: **{store.setting('open_access', 'not set')}** "
+                "(`audit users open-access off|meeting|administrator`).")
+    users["role"] = users["role"].map(ROLE_LABELS)
+    users["las"] = users["las"].map(lambda v: ", ".join(region.la_name(c) for c in v.split(",") if c))
+    st.dataframe(users, hide_index=True, width="stretch", key="users_table")
+    log = store.log_frame(5000)
+    st.markdown(f"**Audit log**, newest first (the latest {len(log):,} entries; `audit log --out FILE` writes all).")
+    st.dataframe(log, hide_index=True, width="stretch", key="audit_log_table")
+    ui.download(log, "audit_log", "Download the audit log (CSV)")
+
+
 VIEWS = {"Template": template_view, "Load a round": round_view, "Rounds loaded": rounds_view,
          "Provision and SSDA903": provision_view, "Extracts (CSV)": extracts_view}
 VIEWS["Meeting pack"] = pack_view
+if account is not None and account.is_admin:
+    VIEWS["Audit log"] = log_view
 # A link to a provision tab (?tab=903) opens the view that holds it; preset once, for the same reason as data_tab.
 if "view" not in st.session_state and "view" not in st.query_params and st.query_params.get("tab"):
     st.session_state["view"] = "Provision and SSDA903"

@@ -6,8 +6,8 @@ Pages call these so that no page repeats another's glue code.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
-import os
 import sys
 from dataclasses import dataclass
 
@@ -21,6 +21,9 @@ from audit.geography import region
 from audit.db import Database, default_path
 from audit.export import to_csv_bytes
 from audit.filters import AGE_BANDS, Filters, from_query, md_text
+from audit.access import gate
+from audit.access.roles import ROLE_LABELS, Account
+from audit.access.store import AccessStore
 from audit.suppress import LEGEND, Suppressed, Viewer
 
 ALL_LAS = "Whole region"
@@ -43,15 +46,27 @@ PAGES = [
 ]
 
 
-def navigation():
-    """Register the app's pages (app.py calls this on every run)."""
+def navigation(position: str = "sidebar"):
+    """Register the app's pages (app.py calls this on every run; hidden until the visitor has signed in)."""
     return st.navigation([
         st.Page(script, title=title, url_path=url, default=(i == 0))
         for i, (script, title, url) in enumerate(PAGES)
-    ])
+    ], position=position)
 
 
-@st.cache_resource
+def _release_database(db: Database) -> None:
+    """Close a dropped Database's connection once its queries finish (off the server's event loop).
+
+    While any connection to a file is open, DuckDB hands every new connection to that path the same
+    cached instance, so a Database dropped by clear_cache but still connected would make its
+    replacement read the old, replaced file until the server restarted.
+    """
+    import threading
+
+    threading.Thread(target=db.close, name="release-database", daemon=True).start()
+
+
+@st.cache_resource(on_release=_release_database)
 def _database(path: str) -> Database:
     """One Database object per file per server process (it owns the read connection)."""
     return Database(path)
@@ -70,6 +85,7 @@ class Context:
     viewer: Viewer
     meeting: bool
     round_label: str | None
+    account: Account | None = None
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
@@ -121,13 +137,7 @@ def first_run() -> None:
         status.update(label="Database ready", state="complete", expanded=False)
 
 
-def _viewer_las() -> frozenset[str]:
-    """LAs whose child-level data this deployment's viewer may see (AUDIT_VIEWER_LAS, comma-separated)."""
-    names = [n for n in os.environ.get("AUDIT_VIEWER_LAS", "").split(",") if n.strip()]
-    return frozenset(c for c in (region.la_code(n) for n in names) if c)
-
-
-def sidebar() -> Context:
+def sidebar(account: Account) -> Context:
     """Shared filters in the sidebar, read from and written back to the URL so a link reproduces a view."""
     rounds = cached(overview.rounds)  # every rerun needs the list; read it once per data version
     labels = dict(zip(rounds["label"], rounds["round_id"].astype(int)))
@@ -157,12 +167,125 @@ def sidebar() -> Context:
     query.update({k: v for k, v in st.query_params.items() if k not in ("round", "la", "age", "meeting")})
     if dict(st.query_params) != query:
         st.query_params.from_dict(query)
-    viewer = Viewer(child_level_las=_viewer_las(), meeting_mode=meeting)
+    viewer = account.viewer(meeting)  # the signed-in role decides what is protected (audit.access.roles)
     if viewer.child_level_las and not meeting:
         sb.caption("Child-level access: " + ", ".join(region.la_name(c) for c in sorted(viewer.child_level_las)))
     else:
         sb.caption("Small numbers are suppressed in every table, chart, map and download.")
-    return Context(f, viewer, meeting, round_label)
+    return Context(f, viewer, meeting, round_label, account)
+
+
+# -- Sign-in (audit.access decides; these functions only bind it to Streamlit) ----------------------
+
+ACCOUNT_KEY = "_access_email"   # set only by the sign-in form: no widget has this key, so no browser can set it
+OIDC_SEEN_KEY = "_access_oidc_logged"
+
+
+@st.cache_resource
+def _access_store(path: str) -> AccessStore:
+    """The access store beside the database (accounts, settings, audit log)."""
+    return AccessStore.beside(path)
+
+
+def access_store() -> AccessStore:
+    """The access store of the database this server reads."""
+    return _access_store(str(default_path()))
+
+
+def oidc_configured() -> bool:
+    """Whether .streamlit/secrets.toml configures an OpenID Connect provider ([auth]) for st.login."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def _holds_real_data(db: Database) -> bool:
+    """gate.holds_real_data, read once per data version."""
+    return gate.holds_real_data(db)
+
+
+def signed_in() -> Account | None:
+    """Who this session acts as: the signed-in account, else the open account, else None (sign-in needed).
+
+    The account is read from the access store on every run, so removing a user or changing a role
+    applies at their next click.
+    """
+    store = access_store()
+    if oidc_configured() and st.user.is_logged_in:
+        email = str(st.user.get("email") or "")
+        account = store.account(email, how="oidc") if email else None
+        if account is not None and st.session_state.get(OIDC_SEEN_KEY) != email:
+            store.log(account, "sign_in", detail="oidc")
+            st.session_state[OIDC_SEEN_KEY] = email
+        if account is not None:
+            return account
+    elif st.session_state.get(ACCOUNT_KEY):
+        account = store.account(st.session_state[ACCOUNT_KEY])
+        if account is not None:
+            return account
+        st.session_state.pop(ACCOUNT_KEY, None)  # removed since signing in
+    return gate.open_account(store, cached(_holds_real_data))
+
+
+def account_box(account: Account) -> None:
+    """Who is signed in, with a sign-out button, at the top of the sidebar; open sessions say so."""
+    sb = st.sidebar
+    note = gate.open_note(account)
+    if note:
+        sb.info(note, icon=":material/lock_open:")
+        return
+    sb.caption(f"Signed in as **{account.email}**: {ROLE_LABELS.get(account.role, account.role)}"
+               + (f" ({', '.join(region.la_name(c) for c in sorted(account.las))})" if account.las else ""))
+    if sb.button("Sign out", key="sign_out", icon=":material/logout:"):
+        access_store().log(account, "sign_out", detail=account.how)
+        st.session_state.pop(ACCOUNT_KEY, None)
+        st.session_state.pop(OIDC_SEEN_KEY, None)
+        if account.how == "oidc":
+            st.logout()
+        st.rerun()
+
+
+def log_download(name: str, rows: int, view: str | None = None) -> None:
+    """Record a download in the audit log: who, which view and filters, how many rows."""
+    ctx = st.session_state.get("ctx")
+    if ctx is None or ctx.account is None:
+        return
+    round_, la, age = (ctx.round_label, ctx.filters.la, ctx.filters.age_band)
+    access_store().log(ctx.account, "download", view=view or name, rows=rows,
+                       filters={"round": round_, "la": la, "age": age, "meeting": ctx.meeting or None,
+                                "page": st.query_params.get("view")})
+
+
+def guard_clear_cache() -> None:
+    """Let only administrators clear the server's caches from the browser (Streamlit lets any session do it).
+
+    Streamlit has no setting for this: its session handles a client's clear_cache message by emptying
+    every cache for everyone. A burst of them slowed every session about 8x, so the handler is wrapped
+    once per process to act only for a session whose signed-in account is an administrator.
+    """
+    from streamlit.runtime import app_session
+
+    cls = app_session.AppSession
+    original = getattr(cls, "_handle_clear_cache_request", None)
+    if original is None or getattr(original, "_audit_guarded", False):
+        return
+
+    def guarded(self) -> None:
+        ctx = None
+        try:
+            ctx = self._session_state["ctx"]
+        except Exception:
+            pass
+        account = getattr(ctx, "account", None)
+        if account is not None and account.is_admin:
+            access_store().log(account, "clear_cache")
+            return original(self)
+        with contextlib.suppress(Exception):
+            access_store().log(account or "unknown session", "clear_cache_refused")
+
+    guarded._audit_guarded = True
+    cls._handle_clear_cache_request = guarded
 
 
 def context() -> Context:
@@ -260,9 +383,10 @@ def kpi_tiles(tiles: dict[str, str], per_row: int = 4) -> None:
 
 
 def download(df: pd.DataFrame, name: str, label: str = "Download CSV", key: str | None = None) -> None:
-    """A CSV download button (UTF-8 BOM, formula-safe) for exactly what is shown."""
+    """A CSV download button (UTF-8 BOM, formula-safe) for exactly what is shown; each download is logged."""
     st.download_button(label, to_csv_bytes(df), file_name=f"{name}.csv", mime="text/csv",
-                       key=key or f"dl_{name}", icon=":material/download:")
+                       key=key or f"dl_{name}", icon=":material/download:",
+                       on_click=log_download, args=(name, len(df)))
 
 
 def arrow_safe(df: pd.DataFrame) -> pd.DataFrame:

@@ -75,3 +75,27 @@ def markdown_tables(at) -> list:
                      for line in lines]
             out.append(pd.DataFrame(cells[2:], columns=cells[0]))
     return out
+
+
+ROLE_ACCOUNTS = {
+    "meeting": ("meeting@region.example", "meeting", None),
+    "norfolk_manager": ("manager@norfolk.example", "la_manager", "Norfolk"),
+    "suffolk_officer": ("officer@suffolk.example", "data_officer", "Suffolk"),
+    "administrator": ("admin@region.example", "administrator", None),
+}
+
+
+def add_accounts(db) -> dict:
+    """One account per role in the database's access store (no local password: tests sign them in directly)."""
+    from audit.access.store import AccessStore, cli_account
+
+    store = AccessStore.beside(db.path)
+    for email, role, la in ROLE_ACCOUNTS.values():
+        if store.account(email) is None:
+            store.add_user(email, role, la, None, by=cli_account())
+    return {name: email for name, (email, _, _) in ROLE_ACCOUNTS.items()}
+
+
+def signed_in_as(email: str) -> dict:
+    """Session state of a session whose sign-in form accepted this email (pages.ui.ACCOUNT_KEY)."""
+    return {"_access_email": email}

@@ -8,7 +8,7 @@ import pytest
 
 from audit import extracts
 from audit.paths import SAMPLE_DATA
-from tests.apptest_support import shown_text
+from tests.apptest_support import add_accounts, shown_text, signed_in_as
 from tests.conftest import table_snapshot
 
 PAGE = "pages/data.py"
@@ -52,7 +52,8 @@ def download_labels(at) -> list[str]:
 
 def test_page_shows_template_rounds_and_extracts(make_app, sample_db):
     at = run(make_app(PAGE))
-    assert [t.label for t in at.tabs] == VIEWS   # the template first, then loading a round
+    # the template first, then loading a round; the open demo acts as administrator, who also reads the audit log
+    assert [t.label for t in at.tabs] == VIEWS + ["Audit log"]
     assert {"Template (XLSX)", "Template (CSV)"} <= set(download_labels(at))
     at = run(make_app(PAGE, view=ROUNDS))
     rounds = table_with(at, "Checksum (SHA-256)")
@@ -61,19 +62,19 @@ def test_page_shows_template_rounds_and_extracts(make_app, sample_db):
     at = run(make_app(PAGE, view=EXTRACTS))
     keys = {d.proto.id for d in at.get("download_button")}
     offered = [n for n in extracts.EXTRACTS if any(f"dl_extract_{n}" in k for k in keys)]
-    # Every extract but the child-level ones is offered to a viewer with no LA of their own.
+    # Every extract but the child-level ones (one LA at a time) is offered for the whole region.
     assert set(offered) == set(extracts.EXTRACTS) - extracts.CHILD_LEVEL
 
 
-def test_child_level_extract_only_for_the_viewers_own_la(make_app, monkeypatch):
-    monkeypatch.setenv("AUDIT_VIEWER_LAS", "Norfolk")
-    own = run(make_app(PAGE, la="Norfolk", view=EXTRACTS))
+def test_child_level_extract_only_for_the_viewers_own_la(make_app, sample_db):
+    me = signed_in_as(add_accounts(sample_db)["norfolk_manager"])
+    own = run(make_app(PAGE, la="Norfolk", view=EXTRACTS, state=me))
     ids = " ".join(d.proto.id for d in own.get("download_button"))
     assert "dl_extract_children" in ids and "dl_extract_episodes" in ids
-    other = run(make_app(PAGE, la="Suffolk", view=EXTRACTS))
+    other = run(make_app(PAGE, la="Suffolk", view=EXTRACTS, state=me))
     assert "dl_extract_imports" in " ".join(d.proto.id for d in other.get("download_button"))  # the view is drawn
     assert "dl_extract_children" not in " ".join(d.proto.id for d in other.get("download_button"))
-    meeting = run(make_app(PAGE, la="Norfolk", meeting="1", view=EXTRACTS))
+    meeting = run(make_app(PAGE, la="Norfolk", meeting="1", view=EXTRACTS, state=me))
     assert "dl_extract_imports" in " ".join(d.proto.id for d in meeting.get("download_button"))
     assert "dl_extract_children" not in " ".join(d.proto.id for d in meeting.get("download_button"))
 

@@ -17,6 +17,7 @@ FORBIDDEN = {
     "charts": {"intake", "sample", "extracts", "cli", "pack"},
     "sample": {"charts", "extracts", "cli"},
     "pack": {"intake", "sample", "cli"},
+    "access": {"intake", "analysis", "charts", "sample", "extracts", "cli"},
     "core": {"intake", "analysis", "charts", "sample", "extracts", "cli"},
 }
 
@@ -55,6 +56,6 @@ def test_each_module_imports_only_what_its_layer_allows(path):
 
 
 def test_every_folder_says_what_lives_there_and_what_it_may_import():
-    for pkg in ("intake", "analysis", "charts", "geography", "sample", "pack"):
+    for pkg in ("intake", "analysis", "charts", "geography", "sample", "pack", "access"):
         doc = ast.get_docstring(ast.parse((AUDIT / pkg / "__init__.py").read_text(encoding="utf-8")))
         assert doc and "May import" in doc, pkg
