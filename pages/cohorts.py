@@ -70,7 +70,7 @@ if stored is None:
     stored = _with_progress("Grouping this round's children into cohorts for the first time…",
                             lambda p: cohort_store.fit_and_store(db, round_id, progress=p))
 
-c1, c2, c3 = st.columns([1.6, 1.4, 1.4])
+c1, c2, c3 = ui.controls().columns([1.6, 1.4, 1.4])
 method = c1.radio("Method", list(cohort_store.METHODS), format_func=cohort_store.METHODS.get, key="cohort_method",
                   horizontal=True, help="Latent class analysis models each cohort as a set of need probabilities and "
                   "lets BIC choose how many there are. k-modes groups children whose needs match most often.")
@@ -89,7 +89,9 @@ if method == "kmodes" and not cohort_store.is_fitted(db, round_id, "kmodes", k):
 
 a = cohort_store.assignment(db, round_id, method, k)
 large = ctx.meeting
-if a.is_stored:
+if a.is_stored and ctx.meeting:  # a shared screen gives the first screen to the cohorts themselves
+    st.caption(f"Stored cohorts for this round: {cohort_store.METHODS[method].lower()}, {k} cohorts.")
+elif a.is_stored:
     st.success(f"These are the stored cohorts for this round ({cohort_store.METHODS[method].lower()}, {k} cohorts): "
                "the map, distances and matching use them.", icon=":material/check_circle:")
 else:

@@ -34,13 +34,15 @@ def _to_url() -> None:
 
 
 _from_url()
-left, right = st.columns([2, 3])
+left, right = ui.controls().columns([2, 3])
 years = left.slider("Years ahead", 1, forecast.MAX_YEARS, key="fc_years")
 category = right.selectbox("Placement category", list(LABELS), format_func=LABELS.get, key="fc_category")
 _to_url()
 
 try:
-    fc = ui.cached(forecast.forecast, years)
+    # Fitting every LA's and category's model takes several seconds on a cold server: say so.
+    with st.spinner("Fitting the forecast from the SSDA903 history…"):
+        fc = ui.cached(forecast.forecast, years)
 except forecast.NoHistory as exc:
     st.info(f"**No forecast yet:** {exc}.\n\nThe forecast learns from SSDA903 (children looked after) returns. "
             "Load two or more years of them on the **Data** page (tab *SSDA903 returns*), or from the command line: "
@@ -63,8 +65,9 @@ def chart_view() -> None:
     """History and forecast per category, with the forecast's range shaded."""
     title = f"Children looked after by placement category, {where}" if category == ALL else \
         f"{LABELS[category]}: children looked after, {where}"
-    chart, chart_csv = ui.cached(figures_forecast.page_chart, years, ctx.filters.la,
-                                 None if category == ALL else category, title, ctx.meeting, ctx.viewer)
+    with st.spinner("Drawing the forecast…"):
+        chart, chart_csv = ui.cached(figures_forecast.page_chart, years, ctx.filters.la,
+                                     None if category == ALL else category, title, ctx.meeting, ctx.viewer)
     ui.chart(chart, chart_csv, "forecast_chart")
     st.caption(f"Solid: children looked after at each month end. Dashed: forecast for 31 March of each year, "
                f"with its {fc.level:.0%} range shaded. Numbers of 1-4 are not drawn.")
@@ -79,7 +82,8 @@ def table_view() -> None:
                                 "observed_at": "Now (date)", "demand": "Forecast", "lower": "Lower", "upper": "Upper",
                                 "interval": "Range"})
     # Wrapped as Suppressed so the table shows the legend when anything is hidden.
-    ui.table(Suppressed(out, out, table.mask.loc[shown.index]), "forecast", hide=("la",))
+    ui.table(Suppressed(out, out, table.mask.loc[shown.index]), "forecast", hide=("la",),
+             key=("31 March", "LA", "Category", "Forecast", "Range"))
 
 
 def cohort_view() -> None:
@@ -95,7 +99,8 @@ def cohort_view() -> None:
     out = split.display.rename(columns={"year": "31 March", "cohort": "Cohort", "children_in_audit": "Children in audit",
                                         "share_pct": "Share (%)", "demand": "Forecast", "lower": "Lower",
                                         "upper": "Upper"})
-    ui.table(Suppressed(out, out, split.mask.set_axis(out.columns, axis=1)), "forecast_by_cohort")
+    ui.table(Suppressed(out, out, split.mask.set_axis(out.columns, axis=1)), "forecast_by_cohort",
+             key=("31 March", "Cohort", "Forecast", "Lower", "Upper"))
 
 
 view, box = ui.views(VIEWS)

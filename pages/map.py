@@ -106,7 +106,7 @@ _from_url()
 where = ui.header("Provision map and gaps", "Where the children who need a service live, where the matching provision "
                   "is, and which towns are left without it within a reasonable distance.", "map_notes")
 
-c1, c2, c3, c5 = st.columns([1.2, 2, 1.5, 1.3])
+c1, c2, c3, c5 = ui.controls().columns([1.2, 2, 1.5, 1.3])
 service = c1.radio("Service", list(provision.SERVICES), format_func=provision.SERVICES.get, key="map_service",
                    on_change=_service_changed)
 options = ui.cached(provision.need_options, service, ctx.filters.round_id)
@@ -126,7 +126,7 @@ _to_url()
 
 sel = provision.selection(service, need, ctx.filters)
 view = ui.cached(provision.view, sel, float(km), decay, ctx.filters.la, ctx.viewer)
-ui.kpi_tiles(view.tiles)
+ui.kpi_tiles(view.tiles, lead=("Children who need it", "Towns with a gap", "Short of a fair share"))
 
 view_name, box = ui.views(["Map", "Towns ranked by gap"])
 with box:
@@ -134,7 +134,8 @@ with box:
         map_panel(view, (sel, float(km), decay, ctx.filters.la, ctx.viewer, service, shade, ctx.meeting), service)
     else:
         st.caption("Towns with children who need the service, ranked by gap score. Each child counts in their nearest town.")
-        ui.table(provision.labelled(view.gaps, service), f"gaps_{service}", hide=("la_code", "district_code", "town_id"))
+        ui.table(provision.labelled(view.gaps, service), f"gaps_{service}", hide=("la_code", "district_code", "town_id"),
+                 key=("Town", "LA", "Children", "Gap score", "Access per child"))
 
 if method := ui.expander("How the gap score is worked out, and how access falls with distance", "map_method_open"):
     with method:

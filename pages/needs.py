@@ -66,7 +66,7 @@ ui.header("Co-occurring needs", "How common each need is, how many needs each ch
           "comparison.", "needs_notes")
 la_name = region.la_name(ctx.filters.la) if ctx.filters.la else None
 
-c1, c2, c3, c4 = st.columns([1.1, 1.5, 1.3, 1.7])
+c1, c2, c3, c4 = ui.controls().columns([1.1, 1.5, 1.3, 1.7])
 sex = c1.selectbox("Sex", [ALL] + list(opts["sex"]), key="needs_sex",
                    format_func=lambda v: opts["sex"].get(v, "All") if v else "All")
 placement = c2.selectbox("Placement type", [ALL] + list(opts["placement"]), key="needs_placement",
@@ -84,7 +84,12 @@ large = ctx.meeting
 
 # -- headline ------------------------------------------------------------------
 tiles = ui.cached(needs_view.headline, sel, ctx.viewer)
-if compare:
+if compare and ctx.meeting:
+    # Three tiles on a shared screen: each holds the LA's figure with the region's beside it.
+    region_tiles = ui.cached(needs_view.headline, sel.region(), ctx.viewer)
+    ui.kpi_tiles({f"{label}: {la_name} (region)": f"{value} ({region_tiles.get(label, '–')})"
+                  for label, value in tiles.items()})
+elif compare:
     region_tiles = ui.cached(needs_view.headline, sel.region(), ctx.viewer)
     left, right = st.columns(2, gap="large")
     with left:
@@ -156,9 +161,6 @@ def together_view() -> None:
     """Which needs occur together: the heatmap in the chosen measure, and every pair with its test."""
     measure = st.segmented_control("Measure", list(MEASURE_LABELS), format_func=MEASURE_LABELS.get,
                                    key="needs_measure", selection_mode="single", required=True) or "count"
-    st.caption(MEASURE_HELP[measure] + " * marks pairs linked more (or less) often than chance would explain, "
-               "after allowing for testing every pair (Fisher's exact test, Benjamini-Hochberg false discovery rate 5%). "
-               "Cells resting on fewer than 5 children show \"<5\".")
     if compare and level == "categories":
         left, right = st.columns(2, gap="medium")
         with left:
@@ -170,6 +172,9 @@ def together_view() -> None:
         _heatmap(sel.region(), measure, f"Whole region: {MEASURE_LABELS[measure].lower()}")
     else:
         _heatmap(sel, measure)
+    st.caption(MEASURE_HELP[measure] + " * marks pairs linked more (or less) often than chance would explain, "
+               "after allowing for testing every pair (Fisher's exact test, Benjamini-Hochberg false discovery rate 5%). "
+               "Cells resting on fewer than 5 children show \"<5\".")
     if box := ui.expander("Every pair of needs, with its test", "needs_pairs_open"):
         with box:
             ui.table(ui.cached(needs_view.pair_table, sel, ctx.viewer, level), f"pairs_{level}",

@@ -9,7 +9,8 @@ METHOD_OPEN = {"map_method_open": True}
 
 
 def gap_table(at):
-    return next(d.value for d in at.dataframe if "Gap score" in d.value.columns and "District" in d.value.columns)
+    # Meeting mode draws the key columns only (no District) as a plain table.
+    return next(d.value for d in [*at.dataframe, *at.table] if "Gap score" in d.value.columns and "Town" in d.value.columns)
 
 
 def side_panel(at):
