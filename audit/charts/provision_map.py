@@ -18,7 +18,7 @@ import pandas as pd
 
 from audit.charts.colours import GAP, GRADE_COLOURS, NO_DATA, OKABE_ITO, SEQUENTIAL
 from audit.charts.maps import (FEATURE_TOOLTIP, GeoJson, Legend, OfflineMap, base_map, colour_for, focus_bounds, geojson,
-                        homes_layer, la_lines, point_features, with_bbox)
+                        homes_layer, la_labels, la_lines, layers_button, name_labels, point_features, with_bbox)
 
 SHADES = {"children": "Children who need the service", "gap": "Gap score"}
 PROVIDER_COLOUR = OKABE_ITO[3]   # reddish purple: apart from the Ofsted-grade colours of homes
@@ -161,20 +161,31 @@ def provision_map(districts: gpd.GeoDataFrame, las: gpd.GeoDataFrame, towns: pd.
     items = district_layer(m, districts, shade, large)
     la_lines(m, las)
     font = 16 if large else 13
+    # Homes are circles sized by places, never clustered: numbered cluster bubbles read as counts of children.
     homes_layer(m, homes, name="Children's homes" + (" (matching)" if service == "residential" else ""),
-                cluster=True, large=large).show = service == "residential"
+                cluster=False, large=large).show = service == "residential"
     providers_layer(m, providers, "Short-break providers" + (" (matching)" if service == "short-breaks" else ""),
                     show=service == "short-breaks", large=large)
     towns_layer(m, towns, large)
+    la_labels(m, las, large)
+    top = top_gap_towns(towns, TOWN_LABELS)
+    name_labels(m, top["lat"] + LABEL_LIFT, top["lon"], top["town"], "Names of the towns with the largest gaps", large,
+                kind="town")
     Legend(SHADES[shade], items, font).add_to(m)
-    markers = [(c, f"Home: {g}") for g, c in GRADE_COLOURS.items()] if service == "residential" else []
+    markers = [(c, f"Home: {g} (size = places)") for g, c in GRADE_COLOURS.items()] if service == "residential" else []
     markers += [(PROVIDER_COLOUR, "Short-break provider")] if service == "short-breaks" else []
-    markers += [(GAP[-1], "Town (circle grows with gap score)")]
-    Legend("Markers", markers, font).add_to(m)
+    markers += [(GAP[-1], f"Town (size = gap score; largest {TOWN_LABELS} named)")]
+    Legend("Markers", markers, font, position="bottomleft").add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
-    # Leaflet's layers icon is an image the inlined CSS cannot reach, so the collapsed control says "Layers" instead.
-    m.get_root().header.add_child(folium.Element(
-        "<style>.leaflet-control-layers-toggle{background-image:none!important;width:auto!important;"
-        f"padding:0 10px;font:600 {font}px/36px sans-serif;color:#222}}"
-        ".leaflet-control-layers-toggle::after{content:'Layers'}</style>"))
+    layers_button(m, large)
     return m
+
+
+TOWN_LABELS = 8       # the towns a room should find without hovering
+LABEL_LIFT = 0.045    # degrees north: a town's name sits just above its circle rather than on it
+
+
+def top_gap_towns(towns: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The n towns with the largest (shown) gap scores; hidden scores are never ranked."""
+    gap = pd.to_numeric(towns["gap_value"], errors="coerce")
+    return towns.assign(_gap=gap)[gap > 0].nlargest(n, "_gap")
