@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from audit import glossary
 from audit.analysis import cohort_store
 from audit.analysis import cohorts
 from audit.analysis import needs_view
@@ -162,8 +163,7 @@ def choosing_view() -> None:
         bic = ui.cached(cohort_store.bic_table, round_id)
         ui.chart(fn.bic_curve(bic, best, large=large, title="BIC (lower is better)"),
                  bic, "cohort_bic")
-        st.caption("BIC weighs how well the cohorts describe the children against how many cohorts it takes; the lowest "
-                   "point is the best balance. " + ("k-modes has no BIC of its own, so it uses the same number unless you "
+        st.caption(glossary.define("BIC") + " " + ("k-modes has no BIC of its own, so it uses the same number unless you "
                                                     "choose another." if method == "kmodes" else ""))
     with right:
         st.markdown("**How stable the cohorts are**")
@@ -172,7 +172,8 @@ def choosing_view() -> None:
                            lambda p: cohort_store.stability(db, round_id, method, k, progress=p))
         stab = cohort_store.stability(db, round_id, method, k)
         verdict, words = cohort_store.stability_words(stab)
-        st.metric("Stability (mean ARI)", f"{stab['mean_ari']:.2f}", verdict, delta_color="off", delta_arrow="off")
+        st.metric("Stability (mean ARI)", f"{stab['mean_ari']:.2f}", verdict, delta_color="off", delta_arrow="off",
+                  help=glossary.define("stability (ari)"))
         st.markdown(words)
 
 

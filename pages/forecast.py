@@ -3,12 +3,15 @@
 import streamlit as st
 
 from audit.charts import forecast as figures_forecast
+from audit import glossary
 from audit.analysis import forecast
 from audit.suppress import Suppressed
 from pages import ui
 
 ctx = ui.context()
 ALL = "All categories"
+# Residential is the network's question, and on one axis fostering (about 4,000 children) flattens it.
+DEFAULT = "residential"
 LABELS = {ALL: ALL, **forecast.CATEGORY_LABELS}
 where = ui.header("Forecast", "Children looked after by placement category: the last five years from SSDA903 returns, "
                   "and a forecast with its uncertainty for the years ahead.")
@@ -24,13 +27,14 @@ def _from_url() -> None:
     except ValueError:
         years = forecast.DEFAULT_YEARS
     st.session_state["fc_years"] = min(max(years, 1), forecast.MAX_YEARS)
-    st.session_state["fc_category"] = qp.get("category") if qp.get("category") in forecast.CATEGORY_ORDER else ALL
+    chosen = qp.get("category")
+    st.session_state["fc_category"] = chosen if chosen in forecast.CATEGORY_ORDER else ALL if chosen == "all" else DEFAULT
 
 
 def _to_url() -> None:
     """Mirror the pickers in the URL next to the shared filters."""
     category = st.session_state["fc_category"]
-    ui.url_params({"years": str(st.session_state["fc_years"]), "category": None if category == ALL else category})
+    ui.url_params({"years": str(st.session_state["fc_years"]), "category": None if category == DEFAULT else "all" if category == ALL else category})
 
 
 _from_url()
@@ -113,3 +117,5 @@ with box:
         cohort_view()
     else:
         st.markdown(forecast.method_note(fc, summary))
+        st.markdown("**Words used**\n" + glossary.note("MAPE") + "\n" + "\n".join(
+            f"- **{code}**: {words}" for code, words in glossary.PLACEMENT_CODES.items()))

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from audit import glossary
 from audit.analysis import cooccur
 from audit.charts import needs_page
 from audit.analysis import needs_view
@@ -16,13 +17,14 @@ MEASURE_LABELS = {"count": "Children", "row_pct": "% of row", "lift": "Lift", "p
 MEASURE_HELP = {
     "count": "How many children have both needs. The diagonal is how many have the need at all.",
     "row_pct": "Of the children with the need on the left, the % who also have the need along the bottom.",
-    "lift": "How many times more often two needs occur together than they would if they were unrelated: "
-            "1 = no link, 2 = twice as often, 0.5 = half as often.",
-    "phi": "The correlation between two needs, from -1 (never together) through 0 (unrelated) to 1 (always together).",
+    "lift": glossary.define("lift"),
+    "phi": glossary.define("phi"),
 }
 PARAMS = {"level": "needs_level", "measure": "needs_measure", "sex": "needs_sex", "placement": "needs_placement",
           "compare": "needs_compare"}
-DEFAULTS = {"needs_level": "categories", "needs_measure": "count", "needs_sex": ALL, "needs_placement": ALL,
+# Lift is the default: it says which needs go together more (above 1) or less (below 1) than chance, where counts
+# mostly repeat how common each need is.
+DEFAULTS = {"needs_level": "categories", "needs_measure": "lift", "needs_sex": ALL, "needs_placement": ALL,
             "needs_compare": True}
 
 
@@ -70,6 +72,7 @@ c1, c2, c3, c4 = ui.controls().columns([1.1, 1.5, 1.3, 1.7])
 sex = c1.selectbox("Sex", [ALL] + list(opts["sex"]), key="needs_sex",
                    format_func=lambda v: opts["sex"].get(v, "All") if v else "All")
 placement = c2.selectbox("Placement type", [ALL] + list(opts["placement"]), key="needs_placement",
+                         help="SSDA903 placement codes: " + glossary.placement_codes() + ".",
                          format_func=lambda v: opts["placement"].get(v, v) if v else "All placement types")
 level = c3.radio("Needs shown as", list(LEVEL_LABELS), format_func=LEVEL_LABELS.get, key="needs_level",
                  horizontal=True)
@@ -160,7 +163,7 @@ def _heatmap(selection, measure: str, title: str | None = None) -> None:
 def together_view() -> None:
     """Which needs occur together: the heatmap in the chosen measure, and every pair with its test."""
     measure = st.segmented_control("Measure", list(MEASURE_LABELS), format_func=MEASURE_LABELS.get,
-                                   key="needs_measure", selection_mode="single", required=True) or "count"
+                                   key="needs_measure", selection_mode="single", required=True) or "lift"
     if compare and level == "categories":
         left, right = st.columns(2, gap="medium")
         with left:

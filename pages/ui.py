@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from audit.sample import build
+from audit import glossary
 from audit.analysis import overview
 from audit.charts import style as chart_style
 from audit.geography import region
@@ -298,7 +299,7 @@ def kpi_tiles(tiles: dict[str, str], per_row: int = 4, lead: tuple[str, ...] = (
     for start in range(0, len(items), per_row):
         cols = st.columns(per_row)
         for col, (label, value) in zip(cols, items[start:start + per_row]):
-            col.metric(label, value)
+            col.metric(label, value, help=glossary.TERMS.get(label.lower()))  # a tile's term, in plain words
 
 
 def more_tiles() -> None:
@@ -354,7 +355,9 @@ def table(result: Suppressed | pd.DataFrame, name: str, hide: tuple[str, ...] = 
     else:
         # Show every row of short tables: a grid that scrolls inside itself hides its last rows.
         height = 40 + 35 * len(shown) if len(shown) <= 25 else "auto"
-        st.dataframe(shown, hide_index=True, width="stretch", height=height, row_height=35)
+        st.dataframe(shown, hide_index=True, width="stretch", height=height, row_height=35,
+                     column_config={c: st.column_config.Column(help=glossary.TERMS[c.lower()])
+                                    for c in shown.columns if c.lower() in glossary.TERMS})
     cols = st.columns([1, 3])
     with cols[0]:
         download(shown, name)

@@ -55,7 +55,7 @@ def test_default_view_shows_headline_charts_and_downloads(make_app, sample_db):
         assert charts(other) == 1 and spec_text in other.get("vega_lite_chart")[0].proto.spec, view
         assert downloads(other).count("Download chart data (CSV)") == 1
         assert qp(other, "view") == view
-    assert open_needs(make_app, view="Which occur together").get("button_group")[0].value == "count"
+    assert open_needs(make_app, view="Which occur together").get("button_group")[0].value == "lift"  # lift is the default measure
 
 
 def test_deep_link_to_norfolk_lift_and_codes_compares_with_the_region(make_app, sample_db):
@@ -69,7 +69,7 @@ def test_deep_link_to_norfolk_lift_and_codes_compares_with_the_region(make_app, 
     assert tiles[0] == ("Children", f"{n:,}") and tiles[4] == ("Children", f"{sample_db.scalar('SELECT count(*) FROM children'):,}")
     # Two 22 x 22 heatmaps, Norfolk's and the region's; two per-child charts in their own view.
     assert charts(at) == 2 and all("lift" in c.proto.spec for c in at.get("vega_lite_chart"))
-    assert qp(at, "measure") == "lift" and qp(at, "level") == "codes" and qp(at, "la") == "Norfolk"
+    assert qp(at, "measure") is None and qp(at, "level") == "codes" and qp(at, "la") == "Norfolk"  # lift: the default
     assert charts(open_needs(make_app, la="Norfolk", view="Needs per child")) == 2
 
 
@@ -86,7 +86,7 @@ def test_unknown_choice_in_the_link_is_reported_not_fatal(make_app):
     at = open_needs(make_app, measure="magic", sex="Q", view="Which occur together")
     notes = [w.value for w in at.warning]
     assert any("magic" in n for n in notes) and any("'Q'" in n for n in notes)
-    assert at.get("button_group")[0].value == "count"
+    assert at.get("button_group")[0].value == "lift"  # lift is the default measure
     assert at.selectbox(key="needs_sex").value == ""
 
 
