@@ -7,6 +7,7 @@ from audit import glossary
 from audit.analysis import gaps
 from audit.charts import provision_map
 from audit.analysis import provision
+from audit.geography import region
 from audit.suppress import LEGEND, Suppressed
 from pages import ui
 from pages.map_component import folium_map
@@ -88,7 +89,13 @@ def _provision_map(sel: provision.Selection, km: float, decay: str, la: str | No
     """The map for one view of the page (folium_map prepares it once per view)."""
     layers = ui.cached(provision.view, sel, km, decay, la, viewer).layers
     return provision_map.provision_map(layers.districts, layers.las, layers.towns, layers.homes, layers.providers,
-                                       service, shade, focus=la, large=large)
+                                       service, shade, focus=la, large=large, no_data_las=_not_loaded(sel))
+
+
+def _not_loaded(sel: provision.Selection) -> frozenset[str]:
+    """The names of the LAs that loaded no data for the chosen service."""
+    covered = ui.cached(provision.covered_las, sel.service, sel.round_id)
+    return frozenset(region.la_name(c) for c in region.REGION_LAS if c not in covered)
 
 
 @st.fragment

@@ -44,3 +44,20 @@ def test_overview_map_names_the_las_and_its_legends_fold_away(sample_db):
     html = maps.html(maps.region_overview_map(shapes, homes))
     assert set(region.REGION_LAS.values()) <= labels(html, "any")
     assert html.count("details open") >= 2  # each legend is a <details>: its title folds it away
+
+
+def test_las_without_short_break_data_say_no_data_loaded_not_fewer_than_5(sample_db):
+    rid = int(overview.rounds(sample_db)["round_id"].iat[0])
+    covered = provision.covered_las(sample_db, "short-breaks", rid)
+    loaded = set(sample_db.query("SELECT DISTINCT la_code FROM shortbreak_children")["la_code"])
+    assert covered == loaded and 0 < len(covered) < 11  # the sample: Norfolk's short breaks only
+    assert len(provision.covered_las(sample_db, "residential", rid)) == 11
+    missing = frozenset(region.la_name(c) for c in region.REGION_LAS if c not in covered)
+    sel = provision.selection("short-breaks", provision.ALL_NEEDS, Filters(round_id=rid))
+    layers = provision.view(sample_db, sel, 15.0, "gaussian", None, PUBLIC).layers
+    html = maps.html(provision_map.provision_map(layers.districts, layers.las, layers.towns, layers.homes,
+                                                 layers.providers, "short-breaks", no_data_las=missing))
+    districts = layers.districts
+    n_missing = int(districts["la"].isin(missing).sum())
+    assert html.count('"children": "no data loaded"') == n_missing > 0
+    assert "no data loaded for this LA" in html

@@ -59,7 +59,11 @@ def shade_colours(values: pd.Series, shade: str) -> tuple[list[str], list[tuple[
     return fills, items
 
 
-def district_layer(m: folium.Map, districts: gpd.GeoDataFrame, shade: str, large: bool = False) -> list[tuple[str, str]]:
+NO_DATA_LOADED = "#ffffff"
+
+
+def district_layer(m: folium.Map, districts: gpd.GeoDataFrame, shade: str, large: bool = False,
+                   no_data_las: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
     """Districts shaded by the chosen measure; the tooltip says the suppressed values as shown elsewhere.
 
     districts: geometry, district_code, district, la, children_value and
@@ -69,9 +73,15 @@ def district_layer(m: folium.Map, districts: gpd.GeoDataFrame, shade: str, large
     fills, items = shade_colours(districts["children_value" if shade == "children" else "gap_value"], shade)
     # No children who need the service: nothing to score, which is not the same as "no gap".
     fills = [NO_DATA if c == 0 else f for f, c in zip(fills, districts["children_value"])]
+    # An LA that sent no data for this service has no count at all: white, and said so, never "fewer than 5".
+    missing = districts["la"].isin(no_data_las).to_numpy()
+    fills = [NO_DATA_LOADED if gone else f for f, gone in zip(fills, missing)]
+    children = districts["children"].astype(str).where(~missing, "no data loaded")
+    if missing.any():
+        items = items + [(NO_DATA_LOADED, "no data loaded for this LA")]
     props = pd.DataFrame({
         "kind": "district", "id": districts["district_code"].astype(str), "name": districts["district"].astype(str),
-        "la": districts["la"].astype(str), "children": districts["children"].astype(str),
+        "la": districts["la"].astype(str), "children": children,
         "gap": districts["gap_score"].astype(str), "access": districts["access_ratio"].astype(str),
         "_fill": fills,
     })
@@ -148,7 +158,7 @@ def providers_layer(m: folium.Map, providers: pd.DataFrame, name: str, show: boo
 
 def provision_map(districts: gpd.GeoDataFrame, las: gpd.GeoDataFrame, towns: pd.DataFrame, homes: pd.DataFrame,
                   providers: pd.DataFrame, service: str, shade: str = "gap", focus: str | None = None,
-                  large: bool = False) -> OfflineMap:
+                  large: bool = False, no_data_las: frozenset[str] = frozenset()) -> OfflineMap:
     """The whole provision map, fitted to the chosen LA (or the region), with a legend for every layer.
 
     The chosen service's matching provision is shown; the other service's
@@ -158,7 +168,7 @@ def provision_map(districts: gpd.GeoDataFrame, las: gpd.GeoDataFrame, towns: pd.
     # Marker clustering needs a maximum zoom, which a map without tiles does not otherwise have; quarter
     # zoom steps let the fitted LA fill the frame instead of jumping to the next whole zoom level.
     m.options.update(max_zoom=18, min_zoom=6, zoom_snap=0.25, zoom_delta=0.5)
-    items = district_layer(m, districts, shade, large)
+    items = district_layer(m, districts, shade, large, no_data_las)
     la_lines(m, las)
     font = 16 if large else 13
     # Homes are circles sized by places, never clustered: numbered cluster bubbles read as counts of children.
