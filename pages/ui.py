@@ -152,16 +152,30 @@ def sidebar() -> Context:
     query = f.to_query(round_label)
     if meeting:
         query["meeting"] = "1"
-    # A page's own parameters (e.g. the map's service) stay in the URL beside the shared ones.
-    query.update({k: v for k, v in st.query_params.items() if k not in ("round", "la", "age", "meeting")})
-    if dict(st.query_params) != query:
-        st.query_params.from_dict(query)
+    _shared_params(query)
     viewer = Viewer(child_level_las=_viewer_las(), meeting_mode=meeting)
     if viewer.child_level_las and not meeting:
         sb.caption("Child-level access: " + ", ".join(region.la_name(c) for c in sorted(viewer.child_level_las)))
     else:
         sb.caption("Small numbers are suppressed in every table, chart, map and download.")
     return Context(f, viewer, meeting, round_label)
+
+
+SHARED = ("round", "la", "age", "meeting")
+
+
+def _shared_params(query: dict[str, str]) -> None:
+    """Write the shared filters to the URL, touching no other parameter.
+
+    Rewriting the whole URL (from_dict) also rewrote ?view=, which a page's tabs are bound to: when a
+    deleted round changed the filters, Streamlit refused ("StreamlitAPIException ... 'view'") and the
+    page became a traceback. A page's own parameters stay as the page set them.
+    """
+    for gone in [k for k in SHARED if k in st.query_params and k not in query]:
+        del st.query_params[gone]
+    changed = {k: v for k, v in query.items() if st.query_params.get(k) != v}
+    if changed:
+        st.query_params.update(changed)
 
 
 def context() -> Context:
