@@ -13,7 +13,7 @@ nav = ui.navigation()  # the list of pages lives in pages/ui.py (PAGES)
 ctx = ui.sidebar()
 st.session_state["ctx"] = ctx
 ui.style(ctx.meeting)
-ui.banner(ctx.meeting)
+ui.banner(ctx.meeting, ctx.round_label)
 ui.begin_page()
 nav.run()
 ui.more_tiles()

@@ -67,9 +67,15 @@ if round_id is None:
     st.stop()
 
 stored = cohort_store.stored(db, round_id)
-if stored is None:
-    stored = _with_progress("Grouping this round's children into cohorts for the first time…",
-                            lambda p: cohort_store.fit_and_store(db, round_id, progress=p))
+try:
+    if stored is None:
+        stored = _with_progress("Grouping this round's children into cohorts for the first time…",
+                                lambda p: cohort_store.fit_and_store(db, round_id, progress=p))
+except cohorts.TooFewPatterns as exc:
+    # A tiny round (a test upload of two children) cannot be grouped: say so instead of a traceback.
+    st.info(f"**No cohorts for this round:** {exc}. Cohorts need a round with children whose needs differ; "
+            "load a fuller round on the Data page.", icon=":material/info:")
+    st.stop()
 
 c1, c2, c3 = ui.controls().columns([1.6, 1.4, 1.4])
 method = c1.radio("Method", list(cohort_store.METHODS), format_func=cohort_store.METHODS.get, key="cohort_method",
@@ -79,7 +85,11 @@ if not cohort_store.is_fitted(db, round_id, "lca"):
     _with_progress("Fitting latent class models with 2 to 8 cohorts…",
                    lambda p: cohort_store.search(db, round_id, progress=p))
 best = cohort_store.chosen_k(db, round_id)
-k_choice = c2.selectbox("Number of cohorts", [AUTO] + list(cohort_store.K_RANGE), key="cohort_k",
+# Only the numbers of cohorts the round can support (no more than its distinct patterns of needs).
+k_options = [k for k in cohort_store.K_RANGE if k in set(cohort_store.bic_table(db, round_id)["k"])]
+if st.session_state.get("cohort_k") not in [AUTO] + k_options:
+    st.session_state["cohort_k"] = AUTO
+k_choice = c2.selectbox("Number of cohorts", [AUTO] + k_options, key="cohort_k",
                         format_func=lambda k: f"Lowest BIC ({best})" if k == AUTO else str(k))
 k = best if k_choice == AUTO else int(k_choice)
 level = c3.radio("Profile shows", list(LEVEL_LABELS), format_func=LEVEL_LABELS.get, key="cohort_level",

@@ -246,9 +246,23 @@ def style(meeting: bool) -> None:
     st.markdown(f"<style>{css}</style>", unsafe_allow_html=True)
 
 
-def banner(meeting: bool = False) -> None:
-    """Say plainly when the figures are the synthetic sample, not real children (a small badge on a shared screen)."""
+def banner(meeting: bool = False, round_label: str | None = None) -> None:
+    """Say plainly which figures are the synthetic sample (a small badge on a shared screen).
+
+    Once a real round is loaded the sample's homes, SSDA903 history and short breaks are still synthetic:
+    the banner then says that, and no longer that the figures "describe no real children".
+    """
     if cached(Database.meta, "sample") != "yes":  # read once per data version, not every rerun
+        return
+    rounds = cached(overview.rounds)
+    viewed = rounds[rounds["label"] == round_label]
+    if len(viewed) and not bool(viewed["is_sample"].iat[0]):
+        text = (f"**Round '{round_label}' is your own data;** the children's homes, SSDA903 history and short breaks "
+                "shown with it are still the synthetic sample until you load your own on the Data page.")
+        if meeting:
+            st.badge("Homes and history: synthetic sample", icon=":material/warning:", color="orange", help=text)
+        else:
+            st.info(text, icon=":material/info:")
         return
     if meeting:
         st.badge("Synthetic sample data", icon=":material/warning:", color="orange",

@@ -72,3 +72,17 @@ def test_age_band_filter_changes_counts(make_app, sample_db):
     assert not at.exception
     n = sample_db.scalar("SELECT count(*) FROM children WHERE age BETWEEN 16 AND 17")
     assert metrics(at)["Children in the audit"] == f"{n:,}"
+
+
+def test_banner_stops_saying_no_real_children_once_a_real_round_is_viewed(make_app, sample_db):
+    from audit.intake import needs as import_needs
+    from audit.paths import SAMPLE_DATA
+
+    import_needs.load(sample_db, SAMPLE_DATA / "needs.csv", "2025 Q1")  # loaded as an LA's own round
+    sample_db.close()
+    sample = make_app(round="2024 sample").run()
+    assert any("describe no real children" in w.value for w in sample.warning)
+    real = make_app(round="2025 Q1").run()
+    assert not real.exception
+    assert not any("describe no real children" in w.value for w in real.warning)
+    assert any("'2025 Q1' is your own data" in i.value and "synthetic sample" in i.value for i in real.info)
