@@ -129,7 +129,9 @@ def ranked_view(view: provision.View, service: str) -> None:
         st.caption(f"{int(count.replace(',', '')) - len(shown.display)} more towns with a gap have so few children who "
                    "need the service that their scores are hidden; they are in the CSV of every town.")
     st.caption("Ranked by gap score. Each child counts in their nearest town. " + glossary.define("gap score"))
-    ui.table(provision.labelled(shown, service), f"gaps_{service}" + ("_all_towns" if every else ""),
+    # Named for what it holds (this view's need, catchment and towns), apart from the Data page's gaps_* extracts.
+    ui.table(provision.labelled(shown, service),
+             ("towns_by_gap_" if every else "towns_with_a_gap_") + service.replace("-", "_"),
              hide=("la_code", "district_code", "town_id"), key=("Town", "LA", "Children", "Gap score", "Access per child"))
 
 
