@@ -4,7 +4,9 @@ import streamlit as st
 
 from pages import ui
 
-st.set_page_config(page_title="Eastern Region Needs Audit", page_icon="pages/favicon.png", layout="wide")
+# On a shared screen the sidebar starts collapsed: the page gets the width, and its labels are not cut.
+st.set_page_config(page_title="Eastern Region Needs Audit", page_icon="pages/favicon.png", layout="wide",
+                   initial_sidebar_state="collapsed" if ui.meeting_requested() else "auto")
 
 ui.first_run()
 ui.guard_clear_cache()  # once per process: only administrators may empty everyone's caches
@@ -20,6 +22,8 @@ ui.account_box(account)
 ctx = ui.sidebar(account)
 st.session_state["ctx"] = ctx
 ui.style(ctx.meeting)
-ui.banner()
+ui.banner(ctx.meeting, ctx.round_label)
+ui.begin_page()
 nav.run()
+ui.more_tiles()
 ui.freeze_long_lived()  # once per newly imported set of modules, e.g. a page's first visit

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from audit import glossary
 from audit.analysis import cohort_store
 from audit.analysis import cohorts
 from audit.analysis import needs_view
@@ -69,11 +70,17 @@ if round_id is None:
     st.stop()
 
 stored = cohort_store.stored(db, round_id)
-if stored is None:
-    stored = _with_progress("Grouping this round's children into cohorts for the first time…",
-                            lambda p: cohort_store.fit_and_store(db, round_id, progress=p))
+try:
+    if stored is None:
+        stored = _with_progress("Grouping this round's children into cohorts for the first time…",
+                                lambda p: cohort_store.fit_and_store(db, round_id, progress=p))
+except cohorts.TooFewPatterns as exc:
+    # A tiny round (a test upload of two children) cannot be grouped: say so instead of a traceback.
+    st.info(f"**No cohorts for this round:** {exc}. Cohorts need a round with children whose needs differ; "
+            "load a fuller round on the Data page.", icon=":material/info:")
+    st.stop()
 
-c1, c2, c3 = st.columns([1.6, 1.4, 1.4])
+c1, c2, c3 = ui.controls().columns([1.6, 1.4, 1.4])
 method = c1.radio("Method", list(cohort_store.METHODS), format_func=cohort_store.METHODS.get, key="cohort_method",
                   horizontal=True, help="Latent class analysis models each cohort as a set of need probabilities and "
                   "lets BIC choose how many there are. k-modes groups children whose needs match most often.")
@@ -81,7 +88,11 @@ if not cohort_store.is_fitted(db, round_id, "lca"):
     _with_progress("Fitting latent class models with 2 to 8 cohorts…",
                    lambda p: cohort_store.search(db, round_id, progress=p))
 best = cohort_store.chosen_k(db, round_id)
-k_choice = c2.selectbox("Number of cohorts", [AUTO] + list(cohort_store.K_RANGE), key="cohort_k",
+# Only the numbers of cohorts the round can support (no more than its distinct patterns of needs).
+k_options = [k for k in cohort_store.K_RANGE if k in set(cohort_store.bic_table(db, round_id)["k"])]
+if st.session_state.get("cohort_k") not in [AUTO] + k_options:
+    st.session_state["cohort_k"] = AUTO
+k_choice = c2.selectbox("Number of cohorts", [AUTO] + k_options, key="cohort_k",
                         format_func=lambda k: f"Lowest BIC ({best})" if k == AUTO else str(k))
 k = best if k_choice == AUTO else int(k_choice)
 level = c3.radio("Profile shows", list(LEVEL_LABELS), format_func=LEVEL_LABELS.get, key="cohort_level",
@@ -92,7 +103,9 @@ if method == "kmodes" and not cohort_store.is_fitted(db, round_id, "kmodes", k):
 
 a = cohort_store.assignment(db, round_id, method, k)
 large = ctx.meeting
-if a.is_stored:
+if a.is_stored and ctx.meeting:  # a shared screen gives the first screen to the cohorts themselves
+    st.caption(f"Stored cohorts for this round: {cohort_store.METHODS[method].lower()}, {k} cohorts.")
+elif a.is_stored:
     st.success(f"These are the stored cohorts for this round ({cohort_store.METHODS[method].lower()}, {k} cohorts): "
                "the map, distances and matching use them.", icon=":material/check_circle:")
 else:
@@ -171,8 +184,7 @@ def choosing_view() -> None:
         bic = ui.cached(cohort_store.bic_table, round_id)
         ui.chart(fn.bic_curve(bic, best, large=large, title="BIC (lower is better)"),
                  bic, "cohort_bic")
-        st.caption("BIC weighs how well the cohorts describe the children against how many cohorts it takes; the lowest "
-                   "point is the best balance. " + ("k-modes has no BIC of its own, so it uses the same number unless you "
+        st.caption(glossary.define("BIC") + " " + ("k-modes has no BIC of its own, so it uses the same number unless you "
                                                     "choose another." if method == "kmodes" else ""))
     with right:
         st.markdown("**How stable the cohorts are**")
@@ -181,7 +193,8 @@ def choosing_view() -> None:
                            lambda p: cohort_store.stability(db, round_id, method, k, progress=p))
         stab = cohort_store.stability(db, round_id, method, k)
         verdict, words = cohort_store.stability_words(stab)
-        st.metric("Stability (mean ARI)", f"{stab['mean_ari']:.2f}", verdict, delta_color="off", delta_arrow="off")
+        st.metric("Stability (mean ARI)", f"{stab['mean_ari']:.2f}", verdict, delta_color="off", delta_arrow="off",
+                  help=glossary.define("stability (ari)"))
         st.markdown(words)
 
 

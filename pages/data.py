@@ -225,6 +225,8 @@ def _903_las(paths: list[Path], la: str | None) -> set[str]:
 def rounds_view() -> None:
     """The rounds loaded, with checksums, and deleting one."""
     rounds = db.q("rounds_detail") if db.exists() else pd.DataFrame()
+    if st.session_state.get("deleted"):  # said even when the last round went
+        st.success(st.session_state.pop("deleted"), icon=":material/delete:")
     if rounds.empty:
         st.info("No audit round is loaded yet.")
     else:
@@ -252,8 +254,6 @@ def rounds_view() -> None:
                 st.session_state["deleted"] = f"Deleted round '{md_text(target)}' ({hidden_count(n, False) if n < 5 else f'{n:,}'} children)."
                 st.session_state.pop("del_confirm", None)
                 st.rerun()
-        if st.session_state.get("deleted"):
-            st.success(st.session_state.pop("deleted"), icon=":material/delete:")
 
 
 def homes_tab() -> None:

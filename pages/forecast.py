@@ -3,6 +3,7 @@
 import streamlit as st
 
 from audit.charts import forecast as figures_forecast
+from audit import glossary
 from audit.analysis import forecast
 from audit.filters import url_int
 from audit.suppress import Suppressed
@@ -10,6 +11,8 @@ from pages import ui
 
 ctx = ui.context()
 ALL = "All categories"
+# Residential is the network's question, and on one axis fostering (about 4,000 children) flattens it.
+DEFAULT = "residential"
 LABELS = {ALL: ALL, **forecast.CATEGORY_LABELS}
 
 
@@ -21,25 +24,28 @@ def _from_url() -> None:
     st.session_state["fc_years"], note = url_int(qp.get("years"), forecast.DEFAULT_YEARS, 1, forecast.MAX_YEARS,
                                                  "Years ahead")
     st.session_state["fc_notes"] = [note] * bool(note)
-    st.session_state["fc_category"] = qp.get("category") if qp.get("category") in forecast.CATEGORY_ORDER else ALL
+    chosen = qp.get("category")
+    st.session_state["fc_category"] = chosen if chosen in forecast.CATEGORY_ORDER else ALL if chosen == "all" else DEFAULT
 
 
 def _to_url() -> None:
     """Mirror the pickers in the URL next to the shared filters."""
     category = st.session_state["fc_category"]
-    ui.url_params({"years": str(st.session_state["fc_years"]), "category": None if category == ALL else category})
+    ui.url_params({"years": str(st.session_state["fc_years"]), "category": None if category == DEFAULT else "all" if category == ALL else category})
 
 
 _from_url()
 where = ui.header("Forecast", "Children looked after by placement category: the last five years from SSDA903 returns, "
                   "and a forecast with its uncertainty for the years ahead.", "fc_notes")
-left, right = st.columns([2, 3])
+left, right = ui.controls().columns([2, 3])
 years = left.slider("Years ahead", 1, forecast.MAX_YEARS, key="fc_years")
 category = right.selectbox("Placement category", list(LABELS), format_func=LABELS.get, key="fc_category")
 _to_url()
 
 try:
-    fc = ui.cached(forecast.forecast, years)
+    # Fitting every LA's and category's model takes several seconds on a cold server: say so.
+    with st.spinner("Fitting the forecast from the SSDA903 history…"):
+        fc = ui.cached(forecast.forecast, years)
 except forecast.NoHistory as exc:
     st.info(f"**No forecast yet:** {exc}.\n\nThe forecast learns from SSDA903 (children looked after) returns. "
             "Load two or more years of them on the **Data** page (tab *SSDA903 returns*), or from the command line: "
@@ -62,8 +68,9 @@ def chart_view() -> None:
     """History and forecast per category, with the forecast's range shaded."""
     title = f"Children looked after by placement category, {where}" if category == ALL else \
         f"{LABELS[category]}: children looked after, {where}"
-    chart, chart_csv = ui.cached(figures_forecast.page_chart, years, ctx.filters.la,
-                                 None if category == ALL else category, title, ctx.meeting, ctx.viewer)
+    with st.spinner("Drawing the forecast…"):
+        chart, chart_csv = ui.cached(figures_forecast.page_chart, years, ctx.filters.la,
+                                     None if category == ALL else category, title, ctx.meeting, ctx.viewer)
     ui.chart(chart, chart_csv, "forecast_chart")
     st.caption(f"Solid: children looked after at each month end. Dashed: forecast for 31 March of each year, "
                f"with its {fc.level:.0%} range shaded. Numbers of 1-4 are not drawn.")
@@ -78,7 +85,8 @@ def table_view() -> None:
                                 "observed_at": "Now (date)", "demand": "Forecast", "lower": "Lower", "upper": "Upper",
                                 "interval": "Range"})
     # Wrapped as Suppressed so the table shows the legend when anything is hidden.
-    ui.table(Suppressed(out, out, table.mask.loc[shown.index]), "forecast", hide=("la",))
+    ui.table(Suppressed(out, out, table.mask.loc[shown.index]), "forecast", hide=("la",),
+             key=("31 March", "LA", "Category", "Forecast", "Range"))
 
 
 def cohort_view() -> None:
@@ -94,7 +102,8 @@ def cohort_view() -> None:
     out = split.display.rename(columns={"year": "31 March", "cohort": "Cohort", "children_in_audit": "Children in audit",
                                         "share_pct": "Share (%)", "demand": "Forecast", "lower": "Lower",
                                         "upper": "Upper"})
-    ui.table(Suppressed(out, out, split.mask.set_axis(out.columns, axis=1)), "forecast_by_cohort")
+    ui.table(Suppressed(out, out, split.mask.set_axis(out.columns, axis=1)), "forecast_by_cohort",
+             key=("31 March", "Cohort", "Forecast", "Lower", "Upper"))
 
 
 def bands_view() -> None:
@@ -151,3 +160,5 @@ with box:
     else:
         st.markdown(forecast.method_note(fc, summary))
         st.dataframe(forecast.candidate_table(summary).round(2), hide_index=True, width="stretch")
+        st.markdown("**Words used**\n" + glossary.note("MAPE") + "\n" + "\n".join(
+            f"- **{code}**: {words}" for code, words in glossary.PLACEMENT_CODES.items()))

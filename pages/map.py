@@ -1,12 +1,15 @@
 """Provision map and gaps: where children who need a service live, where matching provision is, which towns go without."""
 
+import numpy as np
 import streamlit as st
 
+from audit import glossary
 from audit.analysis import gaps
 from audit.charts import provision_map
 from audit.analysis import provision
 from audit.filters import md_text, quoted, url_int
-from audit.suppress import LEGEND
+from audit.geography import region
+from audit.suppress import LEGEND, Suppressed
 from pages import ui
 from pages.map_component import folium_map
 
@@ -92,7 +95,13 @@ def _provision_map(sel: provision.Selection, km: float, decay: str, la: str | No
     """The map for one view of the page (folium_map prepares it once per view)."""
     layers = ui.cached(provision.view, sel, km, decay, la, viewer).layers
     return provision_map.provision_map(layers.districts, layers.las, layers.towns, layers.homes, layers.providers,
-                                       service, shade, focus=la, large=large)
+                                       service, shade, focus=la, large=large, no_data_las=_not_loaded(sel))
+
+
+def _not_loaded(sel: provision.Selection) -> frozenset[str]:
+    """The names of the LAs that loaded no data for the chosen service."""
+    covered = ui.cached(provision.covered_las, sel.service, sel.round_id)
+    return frozenset(region.la_name(c) for c in region.REGION_LAS if c not in covered)
 
 
 @st.fragment
@@ -108,11 +117,35 @@ def map_panel(view: provision.View, map_args: tuple, service: str) -> None:
         _details(feature.get("properties") or {}, view, service)
 
 
+def gap_only(gaps: Suppressed) -> Suppressed:
+    """The towns with a gap (a gap score of 1 or more), as the tile counts them: the ranked list down to its last
+    shown gap, so a town whose score is hidden keeps its place in the ranking (as beside the map)."""
+    shown_gap = np.flatnonzero(gaps.numeric["gap_score"].fillna(0).to_numpy() >= 1)
+    n = int(shown_gap[-1]) + 1 if len(shown_gap) else 0
+    return Suppressed(gaps.display.iloc[:n], gaps.numeric.iloc[:n], gaps.mask.iloc[:n])
+
+
+def ranked_view(view: provision.View, service: str) -> None:
+    """The towns with a gap, ranked, under the tile's count; every town with children on request."""
+    every = st.toggle("Every town with children, not only those with a gap", key="map_all_towns")
+    shown = view.gaps if every else gap_only(view.gaps)
+    count = view.tiles.get("Towns with a gap", "–")
+    st.markdown(f"**Towns with a gap: {count}**" + ("" if not every else f" · every town with children: {len(shown.display):,}"))
+    if not every and count.replace(",", "").isdigit() and int(count.replace(",", "")) > len(shown.display):
+        st.caption(f"{int(count.replace(',', '')) - len(shown.display)} more towns with a gap have so few children who "
+                   "need the service that their scores are hidden; they are in the CSV of every town.")
+    st.caption("Ranked by gap score. Each child counts in their nearest town. " + glossary.define("gap score"))
+    # Named for what it holds (this view's need, catchment and towns), apart from the Data page's gaps_* extracts.
+    ui.table(provision.labelled(shown, service),
+             ("towns_by_gap_" if every else "towns_with_a_gap_") + service.replace("-", "_"),
+             hide=("la_code", "district_code", "town_id"), key=("Town", "LA", "Children", "Gap score", "Access per child"))
+
+
 _from_url()
 where = ui.header("Provision map and gaps", "Where the children who need a service live, where the matching provision "
                   "is, and which towns are left without it within a reasonable distance.", "map_notes")
 
-c1, c2, c3, c5 = st.columns([1.2, 2, 1.5, 1.3])
+c1, c2, c3, c5 = ui.controls().columns([1.2, 2, 1.5, 1.3])
 service = c1.radio("Service", list(provision.SERVICES), format_func=provision.SERVICES.get, key="map_service",
                    on_change=_service_changed)
 options = ui.cached(provision.need_options, service, ctx.filters.round_id)
@@ -127,20 +160,20 @@ c3.caption(f"{km} km ≈ {km / 1.609344:.0f} miles")
 # How access falls with distance is a choice of method: it sits with the method note (kept while that is closed).
 ui.keep("map_decay")
 decay = st.session_state["map_decay"]
-shade = c5.radio("Shade districts by", list(SHADE_LABELS), format_func=SHADE_LABELS.get, key="map_shade")
+shade = c5.radio("Shade districts by", list(SHADE_LABELS), format_func=SHADE_LABELS.get, key="map_shade",
+                 help=glossary.help("Gap score"))
 _to_url()
 
 sel = provision.selection(service, need, ctx.filters)
 view = ui.cached(provision.view, sel, float(km), decay, ctx.filters.la, ctx.viewer)
-ui.kpi_tiles(view.tiles)
+ui.kpi_tiles(view.tiles, lead=("Children who need it", "Towns with a gap", "Short of a fair share"))
 
 view_name, box = ui.views(["Map", "Towns ranked by gap"])
 with box:
     if view_name == "Map":
         map_panel(view, (sel, float(km), decay, ctx.filters.la, ctx.viewer, service, shade, ctx.meeting), service)
     else:
-        st.caption("Towns with children who need the service, ranked by gap score. Each child counts in their nearest town.")
-        ui.table(provision.labelled(view.gaps, service), f"gaps_{service}", hide=("la_code", "district_code", "town_id"))
+        ranked_view(view, service)
 
 if method := ui.expander("How the gap score is worked out, and how access falls with distance", "map_method_open"):
     with method:
@@ -148,3 +181,4 @@ if method := ui.expander("How the gap score is worked out, and how access falls 
                      help="How much less a place counts the further it is from the child, inside the catchment.")
         st.markdown(gaps.method_text(float(km), decay))
         st.markdown(provision.matching_text(sel))
+        st.markdown("**Words used**\n" + glossary.note("gap score", "access per child", "fair share", "catchment"))

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from audit import glossary
 from audit.analysis import cooccur
 from audit.charts import needs_page
 from audit.analysis import needs_view
@@ -17,13 +18,14 @@ MEASURE_LABELS = {"count": "Children", "row_pct": "% of row", "lift": "Lift", "p
 MEASURE_HELP = {
     "count": "How many children have both needs. The diagonal is how many have the need at all.",
     "row_pct": "Of the children with the need on the left, the % who also have the need along the bottom.",
-    "lift": "How many times more often two needs occur together than they would if they were unrelated: "
-            "1 = no link, 2 = twice as often, 0.5 = half as often.",
-    "phi": "The correlation between two needs, from -1 (never together) through 0 (unrelated) to 1 (always together).",
+    "lift": glossary.define("lift"),
+    "phi": glossary.define("phi"),
 }
 PARAMS = {"level": "needs_level", "measure": "needs_measure", "sex": "needs_sex", "placement": "needs_placement",
           "compare": "needs_compare"}
-DEFAULTS = {"needs_level": "categories", "needs_measure": "count", "needs_sex": ALL, "needs_placement": ALL,
+# Lift is the default: it says which needs go together more (above 1) or less (below 1) than chance, where counts
+# mostly repeat how common each need is.
+DEFAULTS = {"needs_level": "categories", "needs_measure": "lift", "needs_sex": ALL, "needs_placement": ALL,
             "needs_compare": True}
 
 
@@ -67,10 +69,11 @@ ui.header("Co-occurring needs", "How common each need is, how many needs each ch
           "comparison.", "needs_notes")
 la_name = region.la_name(ctx.filters.la) if ctx.filters.la else None
 
-c1, c2, c3, c4 = st.columns([1.1, 1.5, 1.3, 1.7])
+c1, c2, c3, c4 = ui.controls().columns([1.1, 1.5, 1.3, 1.7])
 sex = c1.selectbox("Sex", [ALL] + list(opts["sex"]), key="needs_sex",
                    format_func=lambda v: opts["sex"].get(v, "All") if v else "All")
 placement = c2.selectbox("Placement type", [ALL] + list(opts["placement"]), key="needs_placement",
+                         help="SSDA903 placement codes: " + glossary.placement_codes() + ".",
                          format_func=lambda v: opts["placement"].get(v, v) if v else "All placement types")
 level = c3.radio("Needs shown as", list(LEVEL_LABELS), format_func=LEVEL_LABELS.get, key="needs_level",
                  horizontal=True)
@@ -85,7 +88,12 @@ large = ctx.meeting
 
 # -- headline ------------------------------------------------------------------
 tiles = ui.cached(needs_view.headline, sel, ctx.viewer)
-if compare:
+if compare and ctx.meeting:
+    # Three tiles on a shared screen: each holds the LA's figure with the region's beside it.
+    region_tiles = ui.cached(needs_view.headline, sel.region(), ctx.viewer)
+    ui.kpi_tiles({f"{label}: {la_name} (region)": f"{value} ({region_tiles.get(label, '–')})"
+                  for label, value in tiles.items()})
+elif compare:
     region_tiles = ui.cached(needs_view.headline, sel.region(), ctx.viewer)
     left, right = st.columns(2, gap="large")
     with left:
@@ -156,10 +164,7 @@ def _heatmap(selection, measure: str, title: str | None = None) -> None:
 def together_view() -> None:
     """Which needs occur together: the heatmap in the chosen measure, and every pair with its test."""
     measure = st.segmented_control("Measure", list(MEASURE_LABELS), format_func=MEASURE_LABELS.get,
-                                   key="needs_measure", selection_mode="single", required=True) or "count"
-    st.caption(MEASURE_HELP[measure] + " * marks pairs linked more (or less) often than chance would explain, "
-               "after allowing for testing every pair (Fisher's exact test, Benjamini-Hochberg false discovery rate 5%). "
-               "Cells resting on fewer than 5 children show \"<5\".")
+                                   key="needs_measure", selection_mode="single", required=True) or "lift"
     if compare and level == "categories":
         left, right = st.columns(2, gap="medium")
         with left:
@@ -171,6 +176,9 @@ def together_view() -> None:
         _heatmap(sel.region(), measure, f"Whole region: {MEASURE_LABELS[measure].lower()}")
     else:
         _heatmap(sel, measure)
+    st.caption(MEASURE_HELP[measure] + " * marks pairs linked more (or less) often than chance would explain, "
+               "after allowing for testing every pair (Fisher's exact test, Benjamini-Hochberg false discovery rate 5%). "
+               "Cells resting on fewer than 5 children show \"<5\".")
     if box := ui.expander("Every pair of needs, with its test", "needs_pairs_open"):
         with box:
             ui.table(ui.cached(needs_view.pair_table, sel, ctx.viewer, level), f"pairs_{level}",

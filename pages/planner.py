@@ -57,7 +57,7 @@ if st.session_state.get("plan_for") not in options:
 where = ui.header("Matching and planning", "Which children's needs the region's homes could meet close to home, what "
                   "stands in the way, and where new homes would bring most children within reach.", "plan_notes")
 
-c1, c2 = st.columns([2, 3])
+c1, c2 = ui.controls().columns([2, 3])
 miles = c1.slider("Within reach (miles from home)", *MILES, key="plan_miles",
                   help="Straight-line distance; 20 miles is the DfE's measure of a distant placement.")
 c1.caption(f"{miles} miles ≈ {miles * matching.MILE_KM:.1f} km")
@@ -83,6 +83,8 @@ def matching_view() -> None:
     st.caption(f"**Each child alone:** is there a home that meets all their needs and has a place: within {miles} miles, "
                "only further away, or none?")
     ui.kpi_tiles(dict(tiles[:4]), per_row=4)
+    if ctx.meeting:  # a shared screen shows the LA table on its first screen; the rest follows it
+        _by_la()
     places = int(result.homes["available"].sum())
     start = (f"**From today's placements:** children settled within {miles} miles in a home that meets their needs "
              "stay; the others are to bring closer." if mode == "today" else
@@ -95,6 +97,12 @@ def matching_view() -> None:
     if box := ui.expander("How matching works", "plan_matching_method_open"):
         with box:
             st.markdown(matching.method_text(result))
+    if not ctx.meeting:
+        _by_la()
+
+
+def _by_la() -> None:
+    """The matching table by LA."""
     st.markdown("#### By LA")
     st.caption("*Could*: each child alone. *Placed*: with places shared out. *% beyond*: children not placed within "
                f"{miles} miles after matching, and today.")

@@ -16,7 +16,9 @@ import pandas as pd
 import streamlit as st
 
 from audit.sample import build
+from audit import glossary
 from audit.analysis import overview
+from audit.charts import style as chart_style
 from audit.geography import region
 from audit.db import Database, default_path
 from audit.export import to_csv_bytes
@@ -163,10 +165,7 @@ def sidebar(account: Account) -> Context:
     query = f.to_query(round_label)
     if meeting:
         query["meeting"] = "1"
-    # A page's own parameters (e.g. the map's service) stay in the URL beside the shared ones.
-    query.update({k: v for k, v in st.query_params.items() if k not in ("round", "la", "age", "meeting")})
-    if dict(st.query_params) != query:
-        st.query_params.from_dict(query)
+    _shared_params(query)
     viewer = account.viewer(meeting)  # the signed-in role decides what is protected (audit.access.roles)
     if viewer.child_level_las and not meeting:
         sb.caption("Child-level access: " + ", ".join(region.la_name(c) for c in sorted(viewer.child_level_las)))
@@ -288,6 +287,23 @@ def guard_clear_cache() -> None:
     cls._handle_clear_cache_request = guarded
 
 
+SHARED = ("round", "la", "age", "meeting")
+
+
+def _shared_params(query: dict[str, str]) -> None:
+    """Write the shared filters to the URL, touching no other parameter.
+
+    Rewriting the whole URL (from_dict) also rewrote ?view=, which a page's tabs are bound to: when a
+    deleted round changed the filters, Streamlit refused ("StreamlitAPIException ... 'view'") and the
+    page became a traceback. A page's own parameters stay as the page set them.
+    """
+    for gone in [k for k in SHARED if k in st.query_params and k not in query]:
+        del st.query_params[gone]
+    changed = {k: v for k, v in query.items() if st.query_params.get(k) != v}
+    if changed:
+        st.query_params.update(changed)
+
+
 def context() -> Context:
     """The current view for a page, as app.py set it for this run."""
     if "ctx" not in st.session_state:
@@ -322,27 +338,71 @@ def header(title: str, caption: str, notes: str | None = None) -> str:
     return where
 
 
+def meeting_requested() -> bool:
+    """Whether this run is in meeting mode, known before the sidebar is drawn (app.py needs it for the page config)."""
+    if "f_meeting" in st.session_state:
+        return bool(st.session_state["f_meeting"])
+    return st.query_params.get("meeting") in ("1", "true", "yes")
+
+
 def style(meeting: bool) -> None:
-    """Larger type for a shared screen; calm spacing otherwise."""
-    base = 22 if meeting else 16
-    st.markdown(
-        f"""<style>
+    """Larger type for a shared screen, with the first screen given to the page's key visual; calm spacing otherwise."""
+    base = chart_style.font_size(meeting)  # tile labels and table text as large as the charts' text, and no larger
+    css = f"""
         html, body, [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li {{ font-size: {base}px; }}
         [data-testid="stMetricValue"], [data-testid="stMetricValue"] * {{ font-size: {base * 2.1}px !important; font-weight: 600; color: #0B5394; }}
         [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {{ font-size: {base}px !important; }}
         [data-testid="stMetric"] {{ background: #F1F4F8; border-radius: 8px; padding: 10px 14px; }}
         h1 {{ font-size: {base * 2.1}px !important; }}
-        h3 {{ font-size: {base * 1.35}px !important; }}
-        </style>""",
-        unsafe_allow_html=True,
-    )
+        h3 {{ font-size: {base * 1.35}px !important; }}"""
+    if meeting:
+        # 1366x768 at 3 m: Streamlit's 6rem of top padding and 46 px titles pushed every map and chart below the
+        # fold. Tight top, a one-line title, compact tiles, and table text as large as the rest.
+        css += f"""
+        [data-testid="stMainBlockContainer"] {{ padding-top: 2.75rem; padding-bottom: 2rem;
+                                                padding-left: 2rem; padding-right: 2rem; max-width: 100%; }}
+        h1 {{ font-size: {round(base * 1.5)}px !important; padding: 0 !important; }}
+        [data-testid="stHeading"] h1 {{ line-height: 1.2; }}
+        [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p {{ font-size: {base - 4}px; }}
+        [data-testid="stMetric"] {{ padding: 4px 14px; }}
+        [data-testid="stMetricValue"], [data-testid="stMetricValue"] * {{ font-size: {round(base * 1.8)}px !important; }}
+        [data-testid="stTable"] td, [data-testid="stTable"] th,
+        [data-testid="stMarkdownContainer"] td, [data-testid="stMarkdownContainer"] th {{ font-size: {base}px !important; }}
+        [data-testid="stTab"] p {{ font-size: {base}px; }}"""
+    st.markdown(f"<style>{css}</style>", unsafe_allow_html=True)
 
 
-def banner() -> None:
-    """Say plainly when the figures are the synthetic sample, not real children."""
-    if cached(Database.meta, "sample") == "yes":  # read once per data version, not every rerun
+def banner(meeting: bool = False, round_label: str | None = None) -> None:
+    """Say plainly which figures are the synthetic sample (a small badge on a shared screen).
+
+    Once a real round is loaded the sample's homes, SSDA903 history and short breaks are still synthetic:
+    the banner then says that, and no longer that the figures "describe no real children".
+    """
+    if cached(Database.meta, "sample") != "yes":  # read once per data version, not every rerun
+        return
+    rounds = cached(overview.rounds)
+    viewed = rounds[rounds["label"] == round_label]
+    if len(viewed) and not bool(viewed["is_sample"].iat[0]):
+        text = (f"**Round '{round_label}' is your own data;** the children's homes, SSDA903 history and short breaks "
+                "shown with it are still the synthetic sample until you load your own on the Data page.")
+        if meeting:
+            st.badge("Homes and history: synthetic sample", icon=":material/warning:", color="orange", help=text)
+        else:
+            st.info(text, icon=":material/info:")
+        return
+    if meeting:
+        st.badge("Synthetic sample data", icon=":material/warning:", color="orange",
+                 help="These figures are generated for demonstration and describe no real children.")
+    else:
         st.warning("**Synthetic sample data.** These figures are generated for demonstration and describe no real children. "
                    "Load your own audit on the Data page.", icon="⚠️")
+
+
+def controls(label: str = "Change what is shown"):
+    """Where a page puts its pickers: in line normally; behind one button on a shared screen, so the visual comes first."""
+    if context().meeting:
+        return st.popover(label, icon=":material/tune:")
+    return st.container()
 
 
 def views(names: list[str], key: str = "view", default: str | None = None) -> tuple[str, object]:
@@ -367,19 +427,40 @@ def keep(*keys: str) -> None:
             st.session_state[k] = st.session_state[k]
 
 
-# On a shared screen the type is larger, so a row holds fewer tiles: four cut labels and "327 → …" short.
-MEETING_TILES_PER_ROW = 3
+# On a shared screen a page shows at most three large tiles, in one row; the rest follow the key visual.
+MEETING_TILES = 3
 
 
-def kpi_tiles(tiles: dict[str, str], per_row: int = 4) -> None:
-    """Headline figures as metric tiles, fewer to a row in meeting mode so labels and values are not cut."""
-    if context().meeting:
-        per_row = min(per_row, MEETING_TILES_PER_ROW)
+def begin_page() -> None:
+    """Start a run's tile budget (app.py calls this before the page runs)."""
+    st.session_state["_tiles_left"] = MEETING_TILES
+    st.session_state["_more_tiles"] = {}
+
+
+def kpi_tiles(tiles: dict[str, str], per_row: int = 4, lead: tuple[str, ...] = ()) -> None:
+    """Headline figures as metric tiles; in meeting mode only the first three of the page, the rest listed after its visual.
+
+    lead names the tiles that answer the page's question, to be the large ones on a shared screen.
+    """
     items = list(tiles.items())
+    if context().meeting:
+        items = [i for i in items if i[0] in lead] + [i for i in items if i[0] not in lead]
+        left = st.session_state.get("_tiles_left", MEETING_TILES)
+        st.session_state["_more_tiles"] = {**st.session_state.get("_more_tiles", {}), **dict(items[left:])}
+        items = items[:left]
+        st.session_state["_tiles_left"] = left - len(items)
+        per_row = MEETING_TILES
     for start in range(0, len(items), per_row):
         cols = st.columns(per_row)
         for col, (label, value) in zip(cols, items[start:start + per_row]):
-            col.metric(label, value)
+            col.metric(label, value, help=glossary.TERMS.get(label.lower()))  # a tile's term, in plain words
+
+
+def more_tiles() -> None:
+    """The figures that did not get a large tile on a shared screen, as one short list after the page's visual."""
+    rest = st.session_state.pop("_more_tiles", None)
+    if rest and context().meeting:
+        st.markdown("**Also:** " + " · ".join(f"{label} **{value}**" for label, value in rest.items()))
 
 
 def download(df: pd.DataFrame, name: str, label: str = "Download CSV", key: str | None = None) -> None:
@@ -408,19 +489,45 @@ def markdown_table(df: pd.DataFrame, numeric: tuple[str, ...] = ()) -> None:
     st.markdown("\n".join([head, rule, *rows]))
 
 
-def table(result: Suppressed | pd.DataFrame, name: str, hide: tuple[str, ...] = ()) -> None:
-    """A table with its CSV download beside it, and the suppression legend when anything is hidden."""
+# A shared screen cannot scroll inside a grid or sideways: a few key columns, the first rows, in large type.
+MEETING_ROWS = 12
+MEETING_COLUMNS = 5
+
+
+def table(result: Suppressed | pd.DataFrame, name: str, hide: tuple[str, ...] = (),
+          key: tuple[str, ...] | None = None) -> None:
+    """A table with its CSV download beside it, and the suppression legend when anything is hidden.
+
+    key names the columns that matter on a shared screen (default: the first five shown); the download
+    always holds every column and row.
+    """
     df = result.display if isinstance(result, Suppressed) else result
     shown = arrow_safe(df.drop(columns=[c for c in hide if c in df.columns]))
-    # Show every row of short tables: a shared screen cannot scroll inside a grid.
-    row = 52 if st.session_state.get("f_meeting") else 35
-    height = 40 + row * len(shown) if len(shown) <= 25 else "auto"
-    st.dataframe(shown, hide_index=True, width="stretch", height=height, row_height=row)
+    if context().meeting:
+        _meeting_table(shown, key)
+    else:
+        # Show every row of short tables: a grid that scrolls inside itself hides its last rows.
+        height = 40 + 35 * len(shown) if len(shown) <= 25 else "auto"
+        st.dataframe(shown, hide_index=True, width="stretch", height=height, row_height=35,
+                     column_config={c: st.column_config.Column(help=glossary.TERMS[c.lower()])
+                                    for c in shown.columns if c.lower() in glossary.TERMS})
     cols = st.columns([1, 3])
     with cols[0]:
         download(shown, name)
     if isinstance(result, Suppressed) and result.any:
         cols[1].caption(LEGEND)
+
+
+def _meeting_table(shown: pd.DataFrame, key: tuple[str, ...] | None) -> None:
+    """The key columns and first rows as a plain HTML table: large text, no scrolling, nothing cut on the right."""
+    columns = [c for c in key if c in shown.columns] if key else list(shown.columns[:MEETING_COLUMNS])
+    brief = shown[columns].head(MEETING_ROWS)
+    st.table(brief, hide_index=True)
+    dropped = len(shown.columns) - len(columns)
+    if len(shown) > MEETING_ROWS or dropped:
+        more = [f"the first {MEETING_ROWS} of {len(shown):,} rows" if len(shown) > MEETING_ROWS else "",
+                f"{dropped} more column{'s' if dropped != 1 else ''} in the CSV and outside meeting mode" if dropped else ""]
+        st.caption("Showing " + "; ".join(m for m in more if m) + ".")
 
 
 def chart(fig, data: pd.DataFrame, name: str) -> None:

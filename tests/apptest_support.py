@@ -16,9 +16,17 @@ def qp(at, key: str):
     return v[0] if isinstance(v, list) else v
 
 
+def also_figures(at) -> dict:
+    """The figures meeting mode lists after the visual instead of as tiles ("**Also:** Places **986** · ...")."""
+    import re
+
+    text = next((m.value for m in at.markdown if m.value.startswith("**Also:**")), "")
+    return dict(re.findall(r"(?:^\*\*Also:\*\* | · )(.+?) \*\*(.+?)\*\*", text))
+
+
 def metrics(at) -> dict:
-    """Metric tiles as {label: value}."""
-    return {m.label: m.value for m in at.metric}
+    """Headline figures as {label: value}: the metric tiles, and in meeting mode the ones listed after the visual."""
+    return {**{m.label: m.value for m in at.metric}, **also_figures(at)}
 
 
 def tile_rows(at) -> list[int]:
@@ -38,8 +46,8 @@ def tile_rows(at) -> list[int]:
 
 
 def table_with(at, column: str):
-    """The first table on the page that has this column."""
-    return next(d.value for d in at.dataframe if column in d.value.columns)
+    """The first table on the page that has this column (a grid, or meeting mode's plain table)."""
+    return next(d.value for d in [*at.dataframe, *at.table] if column in d.value.columns)
 
 
 def plant_exploitation_cohort(db, round_id: int) -> None:

@@ -112,3 +112,31 @@ def test_unknown_k_in_the_link_is_reported(make_app):
     notes = [w.value for w in at.warning]
     assert any("'12'" in n for n in notes) and any("magic" in n for n in notes)
     assert at.selectbox(key="cohort_k").value == 0 and at.radio(key="cohort_method").value == "lca"
+
+
+def _shrink_round(db, keep: list[str]) -> None:
+    """Leave only these children in the round, with no cohorts fitted (as a small test upload would)."""
+    r = rid(db)
+    ids = ", ".join(f"'{c}'" for c in keep)
+    with db.write() as con:
+        for table in ("child_needs", "child_cohorts", "children"):
+            con.execute(f"DELETE FROM {table} WHERE round_id = ? AND child_id NOT IN ({ids})", [r])
+        for table in ("child_cohorts", "cohort_fits", "cohort_names"):
+            con.execute(f"DELETE FROM {table} WHERE round_id = ?", [r])
+
+
+def test_a_round_of_two_children_gets_cohorts_or_a_message_not_a_traceback(make_app, sample_db):
+    # Two children with different needs: two patterns, so at most two cohorts (stepmix raised a ValueError at k=3).
+    children = sample_db.query("SELECT child_id, n_needs FROM children_enriched ORDER BY n_needs, child_id")
+    _shrink_round(sample_db, [children["child_id"].iat[0], children["child_id"].iat[-1]])
+    sample_db.close()
+    at = open_cohorts(make_app)
+    assert at.selectbox(key="cohort_k").options == ["Lowest BIC (2)", "2"]
+
+
+def test_a_round_whose_children_share_one_pattern_says_there_are_no_cohorts(make_app, sample_db):
+    one = sample_db.query("SELECT child_id FROM children ORDER BY child_id LIMIT 1")["child_id"].iat[0]
+    _shrink_round(sample_db, [one])
+    sample_db.close()
+    at = open_cohorts(make_app)
+    assert any("No cohorts for this round" in i.value and "1 distinct pattern" in i.value for i in at.info)

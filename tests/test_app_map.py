@@ -1,5 +1,7 @@
 """AppTest: the provision map page runs on the sample, reads its pickers from the URL and writes them back."""
 
+import pandas as pd
+
 from tests.apptest_support import markdown_tables, metrics, plant_exploitation_cohort, qp, run_page
 
 NORFOLK = "E10000020"
@@ -9,7 +11,8 @@ METHOD_OPEN = {"map_method_open": True}
 
 
 def gap_table(at):
-    return next(d.value for d in at.dataframe if "Gap score" in d.value.columns and "District" in d.value.columns)
+    # Meeting mode draws the key columns only (no District) as a plain table.
+    return next(d.value for d in [*at.dataframe, *at.table] if "Gap score" in d.value.columns and "Town" in d.value.columns)
 
 
 def side_panel(at):
@@ -111,3 +114,14 @@ def test_default_view_is_the_map_and_a_link_opens_the_ranked_towns(app):
     assert panel.index.tolist() == top["Town"].tolist()
     assert panel["Gap score"].tolist() == top["Gap score"].astype(str).tolist()
     assert metrics(ranked) == metrics(at)   # the tiles above the views do not depend on the view
+
+
+def test_ranked_view_lists_only_the_towns_with_a_gap_under_their_count(app):
+    at = run_page(app, "pages/map.py", view=RANKED)
+    count = int(metrics(at)["Towns with a gap"].replace(",", ""))
+    assert any(m.value == f"**Towns with a gap: {count}**" for m in at.markdown)
+    table = gap_table(at)
+    scores = pd.to_numeric(table["Gap score"], errors="coerce")
+    assert len(table) <= count and (scores.dropna() >= 1).all()
+    every = run_page(app, "pages/map.py", view=RANKED, state={"map_all_towns": True})
+    assert len(gap_table(every)) > len(table)  # towns with children but no gap are there on request

@@ -20,7 +20,9 @@ def open_needs(make_app, state: dict | None = None, **query):
 
 
 def metrics(at) -> list[tuple[str, str]]:
-    return [(m.label, m.value) for m in at.metric]
+    from tests.apptest_support import also_figures
+
+    return [(m.label, m.value) for m in at.metric] + list(also_figures(at).items())
 
 
 def charts(at) -> int:
@@ -53,7 +55,7 @@ def test_default_view_shows_headline_charts_and_downloads(make_app, sample_db):
         assert charts(other) == 1 and spec_text in other.get("vega_lite_chart")[0].proto.spec, view
         assert downloads(other).count("Download chart data (CSV)") == 1
         assert qp(other, "view") == view
-    assert open_needs(make_app, view="Which occur together").get("button_group")[0].value == "count"
+    assert open_needs(make_app, view="Which occur together").get("button_group")[0].value == "lift"  # lift is the default measure
 
 
 def test_deep_link_to_norfolk_lift_and_codes_compares_with_the_region(make_app, sample_db):
@@ -67,7 +69,7 @@ def test_deep_link_to_norfolk_lift_and_codes_compares_with_the_region(make_app, 
     assert tiles[0] == ("Children", f"{n:,}") and tiles[4] == ("Children", f"{sample_db.scalar('SELECT count(*) FROM children'):,}")
     # Two 22 x 22 heatmaps, Norfolk's and the region's; two per-child charts in their own view.
     assert charts(at) == 2 and all("lift" in c.proto.spec for c in at.get("vega_lite_chart"))
-    assert qp(at, "measure") == "lift" and qp(at, "level") == "codes" and qp(at, "la") == "Norfolk"
+    assert qp(at, "measure") is None and qp(at, "level") == "codes" and qp(at, "la") == "Norfolk"  # lift: the default
     assert charts(open_needs(make_app, la="Norfolk", view="Needs per child")) == 2
 
 
@@ -84,7 +86,7 @@ def test_unknown_choice_in_the_link_is_reported_not_fatal(make_app):
     at = open_needs(make_app, measure="magic", sex="Q", view="Which occur together")
     notes = [w.value for w in at.warning]
     assert any("magic" in n for n in notes) and any("'Q'" in n for n in notes)
-    assert at.get("button_group")[0].value == "count"
+    assert at.get("button_group")[0].value == "lift"  # lift is the default measure
     assert at.selectbox(key="needs_sex").value == ""
 
 
@@ -103,17 +105,18 @@ def test_small_view_in_meeting_mode_shows_no_small_counts(make_app, sample_db):
         "SELECT count(*), count(*) FILTER (WHERE n_needs >= 4) FROM children_enriched "
         "WHERE la_code = 'E06000032' AND age_band = '16-17'").iloc[0]
     assert 5 <= n < 10
-    tiles = dict(metrics(at)[:4])  # the LA's tiles come first, the region's after
+    # On a shared screen each tile holds the LA's figure with the region's in brackets.
+    tiles = {label.split(":")[0]: value.split(" (")[0] for label, value in metrics(at)}
     from audit.filters import hidden_views
 
     rid = int(sample_db.q("rounds")["round_id"].iat[0])
     if ("E06000032", "16-17") in hidden_views(sample_db, rid):
         # With Luton's other age bands shown this view would give back a small band: it shows no figure.
-        assert set(tiles.values()) == {"–"}
+        assert tiles["Children"] == "–"
     else:
         assert tiles["Children"] == str(n)
         assert tiles["With 4 or more"] == ("c" if (1 <= four < 5 or 1 <= n - four < 5) else f"{four / n * 100:.0f}%")
-    for frame in at.dataframe:
+    for frame in [*at.dataframe, *at.table]:
         values = frame.value.astype(str).to_numpy().ravel()
         assert not any(v in ("1", "2", "3", "4") for v in values)
     legend = [c.value for c in at.caption if "between 1 and 4 children" in c.value]

@@ -53,13 +53,17 @@ def test_meeting_mode_from_link(app):
     assert at.sidebar.toggle[0].value is True
 
 
-def test_meeting_mode_puts_three_tiles_to_a_row(make_app):
-    # Large type on a shared screen: four to a row cut the labels ("Children in the au…").
+def test_meeting_mode_shows_three_large_tiles_and_lists_the_rest(make_app):
+    # A shared screen gives its first screen to the map: three large tiles, the other figures after the visual.
     normal = make_app().run()
     meeting = make_app(meeting="1").run()
     assert not normal.exception and not meeting.exception
     assert tile_rows(normal) == [4, 4]
-    assert tile_rows(meeting) == [3, 3, 3] and len(metrics(meeting)) == len(metrics(normal)) == 8
+    assert tile_rows(meeting) == [3]
+    also = next(m.value for m in meeting.markdown if m.value.startswith("**Also:**"))
+    shown = metrics(normal)
+    for label, value in list(shown.items())[3:]:
+        assert f"{label} **{value}**" in also
 
 
 def test_age_band_filter_changes_counts(make_app, sample_db):
@@ -68,3 +72,17 @@ def test_age_band_filter_changes_counts(make_app, sample_db):
     assert not at.exception
     n = sample_db.scalar("SELECT count(*) FROM children WHERE age BETWEEN 16 AND 17")
     assert metrics(at)["Children in the audit"] == f"{n:,}"
+
+
+def test_banner_stops_saying_no_real_children_once_a_real_round_is_viewed(make_app, sample_db):
+    from audit.intake import needs as import_needs
+    from audit.paths import SAMPLE_DATA
+
+    import_needs.load(sample_db, SAMPLE_DATA / "needs.csv", "2025 Q1")  # loaded as an LA's own round
+    sample_db.close()
+    sample = make_app(round="2024 sample").run()
+    assert any("describe no real children" in w.value for w in sample.warning)
+    real = make_app(round="2025 Q1").run()
+    assert not real.exception
+    assert not any("describe no real children" in w.value for w in real.warning)
+    assert any("'2025 Q1' is your own data" in i.value and "synthetic sample" in i.value for i in real.info)

@@ -258,3 +258,16 @@ def test_fits_pickle_for_caching_and_posteriors_agree_with_labels(planted, searc
     assert ((proba.argmax(axis=1) + 1) == search.best.labels.to_numpy()).all()
     km = pickle.loads(pickle.dumps(ch.fit_kmodes(X, 3, seed=0)))
     assert (km.predict(X) == km.labels).all() and km.proba is None
+
+
+def test_search_fits_no_more_cohorts_than_distinct_patterns():
+    import numpy as np
+    import pandas as pd
+
+    from audit.analysis import cohorts as c
+
+    X = pd.DataFrame(np.array([[1, 0, 1, 0], [0, 1, 0, 1], [1, 0, 1, 0]]), columns=list("abcd"))
+    s = c.lca_search(X, range(2, 9), n_init=2)
+    assert list(s.table["k"]) == [2] and s.k == 2
+    with pytest.raises(c.TooFewPatterns, match="1 distinct pattern of needs among 2 children"):
+        c.lca_search(X.iloc[[0, 2]], range(2, 9), n_init=2)

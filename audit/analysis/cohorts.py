@@ -186,6 +186,10 @@ class LcaSearch:
         return self.fits[self.k]
 
 
+class TooFewPatterns(ValueError):
+    """The round's children have too few different patterns of needs to form cohorts."""
+
+
 def lca_search(
     X: pd.DataFrame,
     ks: Iterable[int] = range(2, 9),
@@ -193,8 +197,17 @@ def lca_search(
     progress: Progress | None = None,
     n_init: int = N_INIT,
 ) -> LcaSearch:
-    """Fit LCA for every k and keep all fits, so a user overriding k costs nothing."""
-    ks = list(ks)
+    """Fit LCA for every k and keep all fits, so a user overriding k costs nothing.
+
+    Only k up to the number of distinct need patterns is fitted: the model is fitted on the patterns,
+    and more cohorts than patterns cannot be told apart (stepmix raised a ValueError, which reached
+    the Cohorts page as a traceback on a round of two children).
+    """
+    n_patterns = len(_patterns(X)[1])
+    ks = [k for k in ks if k <= n_patterns]
+    if not ks:
+        raise TooFewPatterns(f"{n_patterns} distinct pattern{'s' if n_patterns != 1 else ''} of needs among "
+                             f"{len(X)} children: too few to group into cohorts")
     fits: dict[int, CohortFit] = {}
     # Larger k costs more, roughly in proportion to k, so progress is weighted that way.
     total = float(sum(ks))

@@ -156,6 +156,11 @@ def demand(db: Database, sel: Selection, la: str | None = None) -> pd.DataFrame:
     return db.q("gaps_children", round_id=sel.round_id, cohort=sel.cohort, **_need_params(sel), **ages)
 
 
+def covered_las(db: Database, service: str, round_id: int | None) -> frozenset[str]:
+    """The LAs (codes) that loaded data for this service: elsewhere the map says "no data loaded", not "fewer than 5"."""
+    return frozenset(db.q("covered_las", service=service, round_id=round_id)["la_code"])
+
+
 def supply(db: Database, sel: Selection) -> pd.DataFrame:
     """One row per matching provider (id, name, lat, lon, capacity, la_code, district_code, ...)."""
     if sel.service == "short-breaks":

@@ -65,8 +65,11 @@ class Legend(MacroElement):
             var legend = L.control({position: {{ this.position|tojson }}});
             legend.onAdd = function () {
                 var div = L.DomUtil.create('div', 'audit-legend');
-                div.style.cssText = 'background:#fff;padding:8px 10px;border-radius:6px;font:{{ this.font_px }}px/1.35 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);color:#222';
+                div.style.cssText = 'background:#fff;padding:6px 10px;border-radius:6px;font:{{ this.font_px }}px/1.35 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);color:#222';
                 div.innerHTML = {{ this.html|tojson }};
+                // Clicking the title folds the legend away, so it does not hide the coast or a tooltip.
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
                 return div;
             };
             legend.addTo({{ this._parent.get_name() }});
@@ -80,10 +83,11 @@ class Legend(MacroElement):
         self._name = "Legend"
         self.font_px = font_px
         rows = "".join(
-            f'<div><span style="display:inline-block;width:14px;height:14px;background:{escape(c)};border:1px solid #555;margin-right:6px;vertical-align:-2px"></span>{escape(label)}</div>'
+            f'<div style="white-space:nowrap"><span style="display:inline-block;width:14px;height:14px;background:{escape(c)};border:1px solid #555;margin-right:6px;vertical-align:-2px"></span>{escape(label)}</div>'
             for c, label in items
         )
-        self.html = f"<b>{escape(title)}</b>{rows}"
+        self.html = (f'<details open><summary style="cursor:pointer;font-weight:bold" '
+                     f'title="Click to fold the legend away">{escape(title)}</summary>{rows}</details>')
 
 
 def base_map(bounds: list[list[float]] | None = None, large: bool = False) -> OfflineMap:
@@ -252,6 +256,36 @@ def la_lines(m: folium.Map, las: gpd.GeoDataFrame, weight: float = 2.6, opacity:
     ).add_to(m)
 
 
+LABEL_STYLE = ("white-space:nowrap;pointer-events:none;color:#111;text-align:center;transform:translate(-50%,-50%);"
+               "text-shadow:-2px -2px 0 #fff,2px -2px 0 #fff,-2px 2px 0 #fff,2px 2px 0 #fff,0 0 4px #fff")
+
+
+def name_labels(m: folium.Map, lats, lons, names, name: str, large: bool = False, kind: str = "la",
+                show: bool = True) -> folium.FeatureGroup:
+    """Names drawn on the map as text (a DivIcon each, plain Leaflet), so a room can read which LA and town is which
+    without hovering and without base tiles. Labels let clicks through to what lies beneath."""
+    size = (20 if large else 14) if kind == "la" else (17 if large else 12)
+    weight = 700 if kind == "la" else 600
+    style = LABEL_STYLE + f";font:{weight} {size}px/1.1 Arial,sans-serif" + (";font-style:italic" if kind == "town" else "")
+    group = folium.FeatureGroup(name=name, show=show)
+    texts = [str(n) for n in names]
+    if texts:
+        GeoJson(point_features(lats, lons, texts, _label=[escape(t) for t in texts]), control=False, interactive=False,
+                marker=folium.Marker(icon=folium.DivIcon()),
+                style_function=lambda f, style=style: {
+                    "html": f'<div class="audit-label audit-label-{kind}" style="{style}">{f["properties"]["_label"]}</div>',
+                    "iconSize": [0, 0], "iconAnchor": [0, 0]}).add_to(group)
+    group.add_to(m)
+    return group
+
+
+def la_labels(m: folium.Map, las: gpd.GeoDataFrame, large: bool = False) -> folium.FeatureGroup:
+    """Each LA's name at a point inside it."""
+    # A point inside each shape (not the centroid, which can fall in the sea for a coastal LA); planar is fine here.
+    pts = shapely.point_on_surface(las.geometry.to_numpy())
+    return name_labels(m, shapely.get_y(pts), shapely.get_x(pts), las["la_name"], "LA names", large, "la")
+
+
 def places_text(n) -> str:
     """'1 place' or '4 places': tooltips are read aloud on a shared screen, so the grammar shows."""
     n = int(n)
@@ -298,11 +332,22 @@ def region_overview_map(las: gpd.GeoDataFrame, homes: pd.DataFrame, focus: str |
     m = base_map(focus_bounds(las, focus), large)
     choropleth(m, las, "children_value", "la_name", "children_display", "Children in the audit",
                "Children in the audit by LA", large)
+    la_labels(m, las, large)
     if not homes.empty:
         homes_layer(m, homes, large=large)
         grade_legend(m, large)
-    folium.LayerControl(collapsed=False).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    layers_button(m, large)
     return m
+
+
+def layers_button(m: folium.Map, large: bool = False) -> None:
+    """Leaflet's layers icon is an image the inlined CSS cannot reach, so the collapsed control says "Layers" instead."""
+    font = 16 if large else 13
+    m.get_root().header.add_child(folium.Element(
+        "<style>.leaflet-control-layers-toggle{background-image:none!important;width:auto!important;"
+        f"padding:0 10px;font:600 {font}px/36px sans-serif;color:#222}}"
+        ".leaflet-control-layers-toggle::after{content:'Layers'}</style>"))
 
 
 def grade_legend(m: folium.Map, large: bool = False) -> None:

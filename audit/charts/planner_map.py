@@ -65,6 +65,11 @@ def plan_map(plan: planner.Plan, viewer: Viewer = PUBLIC, focus: str | None = No
         folium.Marker((first["lat"], first["lon"]), icon=icon,
                       tooltip=folium.Tooltip(tip, style=f"font-size:{font}px")).add_to(new)
     new.add_to(m)
+    maps.la_labels(m, las, large)
+    # The proposed towns by name, just below their numbered markers, so a room can read where they are.
+    towns = rows.drop_duplicates(["lat", "lon"])
+    maps.name_labels(m, towns["lat"] - 0.05, towns["lon"], towns["town"], "Names of the proposed towns", large,
+                     kind="town")
     maps.Legend("Markers", [(colour, f"Proposed home, numbered (dashed: {planner.miles_label(plan.radius_km)})"),
                             ("#ffffff", "Home with places free")], 16 if large else 13,
                 position="topright").add_to(m)

@@ -16,7 +16,8 @@ import pandas as pd
 
 from audit.charts.colours import GAP, GRADE_COLOURS, NO_DATA, OKABE_ITO, SEQUENTIAL
 from audit.charts.maps import (FEATURE_TOOLTIP, GeoJson, Legend, OfflineMap, TextTooltip, base_map, colour_for,
-                               focus_bounds, geojson, homes_layer, la_lines, point_features, tip, with_bbox)
+                               focus_bounds, geojson, homes_layer, la_labels, la_lines, layers_button, name_labels,
+                               point_features, tip, with_bbox)
 
 SHADES = {"children": "Children who need the service", "gap": "Gap score"}
 PROVIDER_COLOUR = OKABE_ITO[3]   # reddish purple: apart from the Ofsted-grade colours of homes
@@ -57,7 +58,11 @@ def shade_colours(values: pd.Series, shade: str) -> tuple[list[str], list[tuple[
     return fills, items
 
 
-def district_layer(m: folium.Map, districts: gpd.GeoDataFrame, shade: str, large: bool = False) -> list[tuple[str, str]]:
+NO_DATA_LOADED = "#ffffff"
+
+
+def district_layer(m: folium.Map, districts: gpd.GeoDataFrame, shade: str, large: bool = False,
+                   no_data_las: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
     """Districts shaded by the chosen measure; the tooltip says the suppressed values as shown elsewhere.
 
     districts: geometry, district_code, district, la, children_value and
@@ -67,9 +72,15 @@ def district_layer(m: folium.Map, districts: gpd.GeoDataFrame, shade: str, large
     fills, items = shade_colours(districts["children_value" if shade == "children" else "gap_value"], shade)
     # No children who need the service: nothing to score, which is not the same as "no gap".
     fills = [NO_DATA if c == 0 else f for f, c in zip(fills, districts["children_value"])]
+    # An LA that sent no data for this service has no count at all: white, and said so, never "fewer than 5".
+    missing = districts["la"].isin(no_data_las).to_numpy()
+    fills = [NO_DATA_LOADED if gone else f for f, gone in zip(fills, missing)]
+    children = districts["children"].astype(str).where(~missing, "no data loaded")
+    if missing.any():
+        items = items + [(NO_DATA_LOADED, "no data loaded for this LA")]
     props = pd.DataFrame({
         "kind": "district", "id": districts["district_code"].astype(str), "name": districts["district"].astype(str),
-        "la": districts["la"].astype(str), "children": districts["children"].astype(str),
+        "la": districts["la"].astype(str), "children": children,
         "gap": districts["gap_score"].astype(str), "access": districts["access_ratio"].astype(str),
         "_fill": fills,
     })
@@ -146,7 +157,7 @@ def providers_layer(m: folium.Map, providers: pd.DataFrame, name: str, show: boo
 
 def provision_map(districts: gpd.GeoDataFrame, las: gpd.GeoDataFrame, towns: pd.DataFrame, homes: pd.DataFrame,
                   providers: pd.DataFrame, service: str, shade: str = "gap", focus: str | None = None,
-                  large: bool = False) -> OfflineMap:
+                  large: bool = False, no_data_las: frozenset[str] = frozenset()) -> OfflineMap:
     """The whole provision map, fitted to the chosen LA (or the region), with a legend for every layer.
 
     The chosen service's matching provision is shown; the other service's
@@ -156,23 +167,34 @@ def provision_map(districts: gpd.GeoDataFrame, las: gpd.GeoDataFrame, towns: pd.
     # Marker clustering needs a maximum zoom, which a map without tiles does not otherwise have; quarter
     # zoom steps let the fitted LA fill the frame instead of jumping to the next whole zoom level.
     m.options.update(max_zoom=18, min_zoom=6, zoom_snap=0.25, zoom_delta=0.5)
-    items = district_layer(m, districts, shade, large)
+    items = district_layer(m, districts, shade, large, no_data_las)
     la_lines(m, las)
     font = 16 if large else 13
+    # Homes are circles sized by places, never clustered: numbered cluster bubbles read as counts of children.
     homes_layer(m, homes, name="Children's homes" + (" (matching)" if service == "residential" else ""),
-                cluster=True, large=large).show = service == "residential"
+                cluster=False, large=large).show = service == "residential"
     providers_layer(m, providers, "Short-break providers" + (" (matching)" if service == "short-breaks" else ""),
                     show=service == "short-breaks", large=large)
     towns_layer(m, towns, large)
+    la_labels(m, las, large)
+    top = top_gap_towns(towns, TOWN_LABELS)
+    name_labels(m, top["lat"] + LABEL_LIFT, top["lon"], top["town"], "Names of the towns with the largest gaps", large,
+                kind="town")
     Legend(SHADES[shade], items, font).add_to(m)
-    markers = [(c, f"Home: {g}") for g, c in GRADE_COLOURS.items()] if service == "residential" else []
+    markers = [(c, f"Home: {g} (size = places)") for g, c in GRADE_COLOURS.items()] if service == "residential" else []
     markers += [(PROVIDER_COLOUR, "Short-break provider")] if service == "short-breaks" else []
-    markers += [(GAP[-1], "Town (circle grows with gap score)")]
-    Legend("Markers", markers, font).add_to(m)
+    markers += [(GAP[-1], f"Town (size = gap score; largest {TOWN_LABELS} named)")]
+    Legend("Markers", markers, font, position="bottomleft").add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
-    # Leaflet's layers icon is an image the inlined CSS cannot reach, so the collapsed control says "Layers" instead.
-    m.get_root().header.add_child(folium.Element(
-        "<style>.leaflet-control-layers-toggle{background-image:none!important;width:auto!important;"
-        f"padding:0 10px;font:600 {font}px/36px sans-serif;color:#222}}"
-        ".leaflet-control-layers-toggle::after{content:'Layers'}</style>"))
+    layers_button(m, large)
     return m
+
+
+TOWN_LABELS = 8       # the towns a room should find without hovering
+LABEL_LIFT = 0.045    # degrees north: a town's name sits just above its circle rather than on it
+
+
+def top_gap_towns(towns: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The n towns with the largest (shown) gap scores; hidden scores are never ranked."""
+    gap = pd.to_numeric(towns["gap_value"], errors="coerce")
+    return towns.assign(_gap=gap)[gap > 0].nlargest(n, "_gap")
