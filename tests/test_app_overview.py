@@ -80,9 +80,13 @@ def test_banner_stops_saying_no_real_children_once_a_real_round_is_viewed(make_a
 
     import_needs.load(sample_db, SAMPLE_DATA / "needs.csv", "2025 Q1")  # loaded as an LA's own round
     sample_db.close()
-    sample = make_app(round="2024 sample").run()
+    # A database holding a real round asks for sign-in (issue 18): an administrator views both rounds.
+    from tests.apptest_support import add_accounts, signed_in_as
+
+    admin = signed_in_as(add_accounts(sample_db)["administrator"])
+    sample = make_app(round="2024 sample", state=admin).run()
     assert any("describe no real children" in w.value for w in sample.warning)
-    real = make_app(round="2025 Q1").run()
+    real = make_app(round="2025 Q1", state=admin).run()
     assert not real.exception
     assert not any("describe no real children" in w.value for w in real.warning)
     assert any("'2025 Q1' is your own data" in i.value and "synthetic sample" in i.value for i in real.info)

@@ -177,7 +177,7 @@ def test_a_version_1_database_migrates_and_keeps_its_data(tmp_path):
     con.close()
     db = Database(path)
     db.init()
-    assert db.scalar("SELECT max(version) FROM schema_version") == SCHEMA_VERSION == 2
+    assert db.scalar("SELECT max(version) FROM schema_version") == SCHEMA_VERSION == 3
     kid = db.query("SELECT * FROM children")
     assert kid["child_id"].tolist() == ["A1"] and {"placement_provider", "moves_12m", "missing_12m", "uasc"} <= set(kid.columns)
     assert db.scalar("SELECT source_kind FROM rounds") == "needs"
@@ -185,4 +185,4 @@ def test_a_version_1_database_migrates_and_keeps_its_data(tmp_path):
     # The migrated file takes a new round like a new one would.
     import_needs.load(db, NEEDS, "after migration")
     assert db.scalar("SELECT count(*) FROM rounds") == 2
-    assert {"episodes", "imports"} <= set(db.query("SELECT table_name FROM information_schema.tables")["table_name"])
+    assert {"episodes", "imports", "scenarios"} <= set(db.query("SELECT table_name FROM information_schema.tables")["table_name"])
