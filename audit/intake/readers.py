@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import faulthandler
 import io
 import multiprocessing
 import os
@@ -186,6 +187,11 @@ def _limit_self(memory_mb: int, timeout_s: float) -> None:
 def _child(conn, path: str, required: list[str], label: str, memory_mb: int, timeout_s: float) -> None:
     """Entry point of the parsing child: send back ('ok', frame), ('failed', problems) or why it broke."""
     try:
+        # A parser that aborts prints its backtrace to stderr: the CLI's stderr is one line per problem.
+        faulthandler.disable()  # a test runner's dump on abort would go to its own copy of stderr
+        quiet = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(quiet, 1)
+        os.dup2(quiet, 2)
         _limit_self(memory_mb, timeout_s)
         result = ("ok", parse_file(Path(path), set(required), label))
     except ImportFailed as exc:
