@@ -7,11 +7,12 @@ file anyway. Its writes, user changes and exports are recorded in the audit log 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 
-from audit.db import Database
-from audit.intake.problems import ImportFailed
+from audit.db import Database, WriteError
+from audit.intake.problems import ImportFailed, one_line
 
 
 def _progress(fraction: float, text: str) -> None:
@@ -22,7 +23,7 @@ def _progress(fraction: float, text: str) -> None:
 def _fail(problems) -> int:
     """One line per problem on stderr, exit code 2 (the data contract's promise)."""
     for p in problems:
-        print(str(p), file=sys.stderr)
+        print(one_line(str(p)), file=sys.stderr)  # a file name with a line break stays on its own line
     return 2
 
 
@@ -78,6 +79,11 @@ def cmd_import(db: Database, args) -> int:
     from audit.intake import needs as import_needs
     from audit.intake import provision as import_provision
 
+    if args.audit_date:
+        try:
+            dt.date.fromisoformat(args.audit_date)
+        except ValueError:
+            return _fail([f"--audit-date must be a real date written YYYY-MM-DD (like 2025-03-31), not {args.audit_date!r}"])
     if not db.exists():
         db.init()
     kind = args.kind
@@ -612,6 +618,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(db, args)
     except ImportFailed as exc:
         return _fail(exc.problems)
+    except WriteError as exc:
+        return _fail([str(exc)])
     except FileNotFoundError as exc:
         return _fail([f"{exc.filename}: file not found"])
 

@@ -5,13 +5,22 @@ transaction, checkpoint, and atomically rename it over the original. Readers
 (the app) keep reading the old file until they next ask, so an import never
 shows them partial state or a lock error, and a failed import leaves the
 database exactly as it was.
+
+Every write path (imports, deletions, cohort fits, `audit sample`, the first-run build)
+holds one writer lock per real database file, so no write is based on a copy another
+one is about to replace. The path is resolved (symlinks followed), so a symlinked
+database is updated where it really lives. Leftovers of killed writes (temporary
+copies, their WAL files, staging folders of killed sample builds) are removed the next
+time the database is opened, under the same lock, so only abandoned ones go.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -25,6 +34,41 @@ from audit import sql
 
 SCHEMA_VERSION = 3
 DEFAULT_DB = Path("data") / "audit.duckdb"
+
+
+# Errors of the disk rather than of the data: a write that hits them is refused in one line, never a traceback.
+DISK_ERRNOS = {errno.EFBIG, errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+class WriteError(Exception):
+    """The database could not be written (read-only, full, file-size limit); it is unchanged."""
+
+
+class _Held:
+    """One real database file's writer lock within this process: threads queue on the RLock, processes on flock."""
+
+    def __init__(self):
+        self.rlock = threading.RLock()
+        self.depth = 0
+        self.fd: int | None = None
+
+
+_HELD: dict[str, _Held] = {}
+_HELD_GUARD = threading.Lock()
+
+
+def _writable(path: Path) -> bool:
+    """Writable by us and not marked read-only (honoured even for root, who os.access always allows)."""
+    try:
+        return os.access(path, os.W_OK) and bool(path.stat().st_mode & 0o222)
+    except OSError:
+        return False
+
+
+def _disk_error(target: Path, exc: BaseException) -> WriteError:
+    """A one-line WriteError naming the file and what the system said."""
+    why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0][:200]
+    return WriteError(f"{target}: could not write the database ({why}); nothing was changed")
 
 
 def default_path() -> Path:
@@ -42,6 +86,7 @@ class Database:
         self._inflight = 0  # queries running on cursors of self._con
         self._con: duckdb.DuckDBPyConnection | None = None
         self._con_version: str | None = None
+        self.clean_leftovers()
 
     # -- state -----------------------------------------------------------
     def exists(self) -> bool:
@@ -101,21 +146,78 @@ class Database:
                 self._con = None
 
     # -- writing ---------------------------------------------------------
+    def real_path(self) -> Path:
+        """The file the database really is (symlinks followed), so writes replace it and not the link."""
+        return self.path.resolve()
+
+    @contextlib.contextmanager
+    def writer_lock(self, wait: bool = True) -> Iterator[Path | None]:
+        """Hold the one writer lock of the real file (re-entrant in this thread); yields the real path.
+
+        With wait=False, yields None at once unless the lock is free in this process and every other.
+        """
+        target = self.real_path()
+        with _HELD_GUARD:
+            held = _HELD.setdefault(str(target), _Held())
+        if not held.rlock.acquire(blocking=wait):
+            yield None
+            return
+        try:
+            if held.depth == 0:
+                try:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    lock = target.with_name(target.name + ".lock")
+                    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644) if _writable(target.parent) or not lock.exists() \
+                        else os.open(lock, os.O_RDONLY)
+                except OSError as exc:
+                    raise _disk_error(target, exc) from None
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+                except BlockingIOError:
+                    os.close(fd)
+                    yield None
+                    return
+                held.fd = fd
+            elif not wait:
+                yield None  # this thread is writing: nothing of ours is abandoned now
+                return
+            held.depth += 1
+            try:
+                yield target
+            finally:
+                held.depth -= 1
+                if held.depth == 0 and held.fd is not None:
+                    os.close(held.fd)  # closing the descriptor releases the flock
+                    held.fd = None
+        finally:
+            held.rlock.release()
+
+    def check_writable(self, target: Path) -> None:
+        """Refuse, in one line, to write where the file or its folder is read-only."""
+        if target.exists() and not _writable(target):
+            raise WriteError(f"{target}: the database file is read-only; nothing was changed")
+        if not _writable(target.parent):
+            raise WriteError(f"{target.parent}: the database folder is read-only; nothing was changed")
+
     @contextlib.contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """Change a copy of the database in one transaction and swap it in only on success."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        with open(lock_path, "w") as lock_file:
-            fcntl.flock(lock_file, fcntl.LOCK_EX)  # one writer at a time, across processes
-            fd, tmp_name = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
-            os.close(fd)
+        with self.writer_lock() as target:  # one writer at a time, across threads and processes
+            self.check_writable(target)
+            try:
+                fd, tmp_name = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
+                os.close(fd)
+            except OSError as exc:
+                raise _disk_error(target, exc) from None
             tmp = Path(tmp_name)
             tmp.unlink()
             try:
-                if self.path.exists():
-                    shutil.copy2(self.path, tmp)
-                con = duckdb.connect(str(tmp))
+                try:
+                    if target.exists():
+                        shutil.copy2(target, tmp)
+                    con = duckdb.connect(str(tmp))
+                except (OSError, duckdb.Error) as exc:
+                    raise _disk_error(target, exc) from None
                 try:
                     _apply_schema(con)
                     con.execute("BEGIN TRANSACTION")
@@ -128,13 +230,49 @@ class Database:
                     raise
                 finally:
                     con.close()
-                if not self.path.exists():
+                if not target.exists():
                     tmp.chmod(0o600)  # a new database holds children's data: its owner only (copies keep the mode)
-                os.replace(tmp, self.path)
+                os.replace(tmp, target)
+            except duckdb.IOException as exc:  # the copy hit a full disk or a file-size limit mid-write
+                raise _disk_error(target, exc) from None
+            except OSError as exc:
+                if exc.errno in DISK_ERRNOS:
+                    raise _disk_error(target, exc) from None
+                raise
             finally:
                 for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
                     with contextlib.suppress(FileNotFoundError):
                         leftover.unlink()
+
+    def leftovers(self) -> list[Path]:
+        """Files and folders only a write of this database makes: its temporary copies and sample staging folders."""
+        target = self.real_path()
+        name = re.escape(target.name)
+        ours = re.compile(name + r"\.[a-z0-9_]{8}\.tmp(\.wal)?|" + name + r"\.sample-[a-z0-9_]{8}")
+        try:
+            return sorted(p for p in target.parent.iterdir() if ours.fullmatch(p.name))
+        except OSError:
+            return []
+
+    def clean_leftovers(self) -> list[Path]:
+        """Remove what killed writes left behind, holding the writer lock so none of it is in use; returns what went."""
+        if not self.leftovers():
+            return []
+        removed = []
+        with contextlib.suppress(WriteError, OSError), self.writer_lock(wait=False) as target:
+            if target is None:
+                return []  # someone is writing now; the next start cleans up
+            for path in self.leftovers():
+                if path.is_dir():
+                    # A staging folder holds the staging database and generated files, nothing a person put there.
+                    if not {c.name for c in path.iterdir()} <= {"staging.duckdb", "staging.duckdb.wal",
+                                                                  "staging.duckdb.lock", "files"}:
+                        continue
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+                removed.append(path)
+        return removed
 
     def init(self) -> None:
         """Create the schema (and reference tables) if the file is new; migrate if older."""

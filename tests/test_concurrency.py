@@ -121,3 +121,34 @@ def test_failed_import_during_reads_is_invisible(sample_db, tmp_path):
         pass
     assert reader.version == version  # the file was never replaced
     pd.testing.assert_frame_equal(before, reader.query(CONSISTENCY))
+
+
+def test_sample_and_import_together_keep_both(tmp_path):
+    """`audit sample` holds the writer lock for its whole build: an import started meanwhile waits, then applies on top.
+
+    Before, the import copied the old file while the sample was building and replaced the sample
+    with that copy when it finished: the sample's round was lost.
+    """
+    db_path = tmp_path / "audit.duckdb"
+    Database(db_path).init()
+    homes = pd.read_csv(SAMPLE_DATA / "homes.csv", dtype=str, keep_default_na=False).head(29)
+    homes_file = tmp_path / "homes29.csv"
+    homes.to_csv(homes_file, index=False)
+    cli = [sys.executable, "-m", "audit.cli", "--db", str(db_path)]
+    sample = subprocess.Popen(cli + ["sample"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 120
+        while not list(tmp_path.glob("audit.duckdb.sample-*")) and time.time() < deadline and sample.poll() is None:
+            time.sleep(0.05)
+        assert list(tmp_path.glob("audit.duckdb.sample-*")), "the sample build never started staging"
+        imp = subprocess.run(cli + ["import", "homes", str(homes_file)], capture_output=True, text=True, timeout=600)
+        out, err = sample.communicate(timeout=600)
+    finally:
+        if sample.poll() is None:
+            sample.kill()
+    assert sample.returncode == 0, err
+    assert imp.returncode == 0, imp.stderr
+    db = Database(db_path)
+    assert db.scalar("SELECT count(*) FROM rounds WHERE label = '2024 sample'") == 1  # the sample is not lost
+    assert db.scalar("SELECT count(*) FROM homes") == 29  # and the import, which came second, applied on top
+    assert not list(tmp_path.glob("audit.duckdb.sample-*")) and not list(tmp_path.glob("*.tmp"))

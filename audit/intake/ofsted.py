@@ -44,7 +44,7 @@ from audit.db import Database
 from audit.intake.needs import checksum, record_import
 from audit.intake.problems import ImportFailed, Problem
 from audit.intake.readers import norm_header, read_table
-from audit.intake.validate import any_la_code
+from audit.intake.validate import any_la_code, name_problems
 
 Progress = Callable[[float, str], None]
 
@@ -241,6 +241,9 @@ def parse(path: str | Path, label: str | None = None, region_only: bool = True) 
     dup = keep & urn.duplicated(keep="first") & (urn != "")
     for idx in df.index[dup][:200]:
         problems.append(Problem(label, int(df.at[idx, "_row"]), cols["urn"], urn.at[idx], "this URN appears more than once"))
+    for field in ("name", "owner"):  # names reach maps and tables: no markup or control characters in them
+        if field in cols:
+            problems += name_problems(df.loc[keep, cols[field]], df.loc[keep, "_row"], label, cols[field])
     if any(p.severity == "error" for p in problems):
         raise ImportFailed(problems)
     if not keep.any():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 import pandas as pd
@@ -25,7 +26,15 @@ class Problem:
         if self.column:
             where += f", column '{self.column}'"
         shown = "" if self.value in (None, "") else f" (value {str(self.value)[:60]!r})"
-        return f"{where}: {self.message}{shown}"
+        return one_line(f"{where}: {self.message}{shown}")
+
+
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """Control characters and line breaks escaped (a file named 'a\\nb.csv' must not split its problem in two)."""
+    return _BREAKS.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
 
 
 class ImportFailed(Exception):

@@ -16,7 +16,8 @@ from audit.db import Database
 from audit.intake.needs import checksum, record_import
 from audit.intake.problems import ImportFailed, Problem
 from audit.intake.readers import read_table
-from audit.intake.validate import Column, check, choice, duplicates, integer, number, postcode, text, unknown_columns
+from audit.intake.validate import (NAME_MESSAGE, Column, check, choice, duplicates, integer, name, number, postcode, text,
+                                   unknown_columns)
 
 Progress = Callable[[float, str], None]
 
@@ -67,8 +68,8 @@ def home_specs() -> list[Column]:
     """Columns of the children's homes file (data contract section 2)."""
     return [
         Column("urn", text(20), "must be the home's Ofsted URN", required=True, blank_ok=False),
-        Column("name", text(200), "must be plain text, not a formula"),
-        Column("provider", text(200), "must be plain text, not a formula"),
+        Column("name", name(200), NAME_MESSAGE),
+        Column("provider", name(200), NAME_MESSAGE),
         Column("sector", choice(SECTORS), "must be one of: " + "; ".join(SECTORS)),
         Column("la", text(100), "must be an LA name or code"),
         Column("postcode", postcode(), "is not a valid postcode or sector"),
@@ -170,7 +171,7 @@ def load_shortbreaks(db: Database, providers_path: str | Path, children_path: st
     raw_p = read_table(providers_path, required={"provider_id", "capacity"}, label=p_label)
     p_cols = [
         Column("provider_id", text(40), "must be an identifier", required=True, blank_ok=False),
-        Column("name", text(200), "must be plain text, not a formula"),
+        Column("name", name(200), NAME_MESSAGE),
         Column("postcode", postcode(), "is not a valid postcode or sector"),
         Column("lat", number(49.0, 61.0), "must be a latitude in England"),
         Column("lon", number(-8.0, 2.5), "must be a longitude in England"),

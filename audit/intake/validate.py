@@ -50,6 +50,28 @@ def text(max_len: int = 200) -> Parser:
     return parse
 
 
+# Names are shown in maps' tooltips, tables and Markdown: markup and control characters have no place in a
+# home's or provider's name, and bidirectional overrides can make a name read differently from what it is.
+NAME_FORBIDDEN = re.compile(r"[<>\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+NAME_MESSAGE = ("must be a plain name of at most 200 characters: not a formula, and no '<', '>' or control "
+                "characters (line breaks, tabs, NUL, direction overrides)")
+
+
+def name(max_len: int = 200) -> Parser:
+    """A home's, provider's or setting's name: plain text, refused if it holds markup or control characters."""
+    plain = text(max_len)
+    def parse(s: pd.Series):
+        values, bad = plain(s)
+        return values, bad | s.str.contains(NAME_FORBIDDEN, regex=True)
+    return parse
+
+
+def name_problems(values: pd.Series, rows: pd.Series, label: str, column: str, limit: int = 200) -> list[Problem]:
+    """NAME_MESSAGE for each cell of a name column (for importers that map columns themselves, as Ofsted's)."""
+    bad = values.fillna("").astype(str).str.contains(NAME_FORBIDDEN, regex=True)
+    return [Problem(label, int(rows.at[i]), column, values.at[i], NAME_MESSAGE) for i in values.index[bad][:limit]]
+
+
 def integer(lo: int, hi: int) -> Parser:
     """Whole numbers in [lo, hi] ('14.0' from Excel is accepted)."""
     def parse(s: pd.Series):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Callable
 from audit.intake import ssda903 as import_903
 from audit.intake import needs as import_needs
 from audit.intake import provision as import_provision
-from audit.db import Database
+from audit.db import Database, WriteError
 from audit.paths import SAMPLE_DATA
 
 SAMPLE_ROUND = "2024 sample"
@@ -68,23 +67,30 @@ def build_sample(db: Database, scale: str = "regional", seed: int | None = None,
     scales or seeds are generated first. Either way the files go through the
     ordinary importers, so the sample exercises the real import path.
     """
-    db.path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=db.path.parent) as work:
-        work = Path(work)
-        folder = SAMPLE_DATA
-        if scale != "regional" or seed is not None:
-            from audit.sample import generate as sample
+    # Holding the writer lock for the whole build: an import cannot be based on the file this replaces, and
+    # the staging folder is provably in use while the lock is held (so the next start may remove it if killed).
+    with db.writer_lock() as target:
+        db.check_writable(target)
+        try:
+            work_dir = tempfile.TemporaryDirectory(dir=target.parent, prefix=target.name + ".sample-")
+        except OSError as exc:
+            raise WriteError(f"{target.parent}: cannot build the sample here ({exc.strerror}); nothing was changed") from None
+        with work_dir as work:
+            work = Path(work)
+            folder = SAMPLE_DATA
+            if scale != "regional" or seed is not None:
+                from audit.sample import generate as sample
 
-            progress(0.02, f"Generating the {scale} sample")
-            folder = work / "files"
-            sample.write_sample(folder, scale=scale, **({"seed": seed} if seed is not None else {}))
-            progress(0.03, f"Generating the {scale} sample's SSDA903 returns")
-            sample.write_903(folder, scale=scale)
-        staging = Database(work / "staging.duckdb")
-        summary = load_files(staging, folder, SAMPLE_ROUND, True, progress)
-        staging.close()
-        db.close()
-        os.replace(staging.path, db.path)
+                progress(0.02, f"Generating the {scale} sample")
+                folder = work / "files"
+                sample.write_sample(folder, scale=scale, **({"seed": seed} if seed is not None else {}))
+                progress(0.03, f"Generating the {scale} sample's SSDA903 returns")
+                sample.write_903(folder, scale=scale)
+            staging = Database(work / "staging.duckdb")
+            summary = load_files(staging, folder, SAMPLE_ROUND, True, progress)
+            staging.close()
+            db.close()
+            os.replace(staging.path, target)
     return summary
 
 
@@ -92,15 +98,8 @@ def ensure_database(db: Database, progress: Progress = _noop) -> bool:
     """Build the sample database on first run; True when one was built."""
     if db.exists():
         return False
-    lock = db.path.with_name(db.path.name + ".build.lock")
-    db.path.parent.mkdir(parents=True, exist_ok=True)
-    import fcntl
-
-    with open(lock, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)  # two browser tabs on first run build it once
+    with db.writer_lock():  # two browser tabs on first run build it once; an import waits for the build
         if db.exists():
             return False
         build_sample(db, progress=progress)
-    with contextlib.suppress(FileNotFoundError):
-        lock.unlink()
     return True
