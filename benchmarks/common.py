@@ -218,7 +218,7 @@ def pages_from_app(app: Path = APP) -> list[PageSpec]:
     """Every page the app registers, in sidebar order, so new pages are benchmarked without editing the suite.
 
     The app has kept its list in two shapes: st.Page("pages/x.py", ...) calls in
-    app.py, and a PAGES list of (script, title, icon, url_path) in pages/ui.py that
+    app.py, and a PAGES list of (script, title, url_path) in pages/ui.py that
     app.py hands to st.navigation (the first entry is the default). Both are read.
     """
     out = _pages_in_app_py(app)
@@ -242,7 +242,7 @@ def _pages_in_app_py(app: Path) -> list[PageSpec]:
 
 
 def _pages_in_ui() -> list[PageSpec]:
-    """pages.ui.PAGES: (script, title, icon, url_path) tuples, the first being the default page."""
+    """pages.ui.PAGES: (script, title, url_path) tuples (an icon once stood before url_path), the first the default page."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     quiet_streamlit()
@@ -250,7 +250,7 @@ def _pages_in_ui() -> list[PageSpec]:
 
     out = []
     for i, entry in enumerate(getattr(ui, "PAGES", [])):
-        script, title, _icon, url = (list(entry) + [None] * 4)[:4]
+        script, title, url = entry[0], entry[1], entry[-1]
         stem = Path(script).stem
         out.append(PageSpec(script, title or stem, url or stem, i == 0))
     return out

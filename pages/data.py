@@ -19,6 +19,7 @@ from audit.geography import region
 from audit.intake import template
 from audit.export import to_csv_bytes
 from audit.filters import md_text
+from audit.db import WriteError
 from audit.intake.problems import ImportFailed, Problem, problems_frame
 from audit.suppress import LEGEND, hidden_count, suppress
 from pages import ui
@@ -84,6 +85,10 @@ def _run(key: str, label: str, func, kind: str = ""):
         result = func(progress)
     except ImportFailed as exc:
         st.session_state[key] = {"ok": False, "problems": exc.problems}
+        bar.empty()
+        return
+    except WriteError as exc:  # read-only, full disk, file-size limit: the database is unchanged, say why
+        st.session_state[key] = {"ok": False, "problems": [Problem(str(db.path), None, None, None, str(exc))]}
         bar.empty()
         return
     st.session_state[key] = {"ok": True, "result": result}

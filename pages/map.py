@@ -85,7 +85,7 @@ def _details(props: dict, view: provision.View, service: str) -> None:
     else:
         st.markdown("#### Largest gaps in view")
         st.caption("Click a district or town on the map for its details.")
-        ui.markdown_table(table[["Town", "Children", "Gap score"]].head(10), numeric=("Children", "Gap score"))
+        ui.markdown_table(table[["Town", "LA", "Children", "Gap score"]].head(10), numeric=("Children", "Gap score"))
     if view.gaps.any:
         st.caption(LEGEND)
 

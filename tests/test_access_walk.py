@@ -124,7 +124,7 @@ def assert_no_more_shown(mine: pd.DataFrame, ref: pd.DataFrame, own: set[str], w
                     f"{mine.iat[i, mine.columns.get_loc(c)]!r} where the protected view hides it")
 
 
-@pytest.mark.parametrize("script", [p[0] for p in PAGES], ids=[p[3] for p in PAGES])
+@pytest.mark.parametrize("script", [p[0] for p in PAGES], ids=[p[2] for p in PAGES])
 def test_every_page_as_each_role(dbs, script):
     refs = {}
     for role, la in WALKS:

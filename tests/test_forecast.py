@@ -314,3 +314,19 @@ def test_tiles_show_the_published_residential_figures(sample_db):
     assert t["Residential by March 2027"] == f"{row['demand']:,.0f}"
     assert t["Change"] == f"{(row['demand'] / row['observed'] - 1) * 100:+.0f}%"
     assert t["Backtest error (MAPE)"].endswith("%")
+
+
+def test_the_readme_quotes_the_backtest_the_code_computes(bt):
+    # README figures drifted from the page once (11% against 12%): read them back and recompute them here.
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    s = forecast.backtest_summary(bt).set_index("category")
+    m = re.search(r"MAPE ([\d.]+)% against naive's ([\d.]+)%", readme)
+    assert m, "README no longer quotes the backtest"
+    assert (float(m.group(1)), float(m.group(2))) == (round(s.loc["all", "mape"], 1), round(s.loc["all", "naive"], 1))
+    stay = re.search(r"stay naive: ([\d.]+)%, ([\d.]+)%, ([\d.]+)%", readme)
+    assert [float(x) for x in stay.groups()] == [round(s.loc[c, "mape"], 1) for c in ("residential", "supported", "fostering")]
+    covered = re.search(r"(\d+)% of LA months inside the 80% band", readme)
+    assert int(covered.group(1)) == round(100 * s.loc["all", "covered"])
