@@ -257,19 +257,25 @@ def _sheet_headers(path: Path) -> dict[str, set[str]]:
     """Each non-empty sheet of a workbook -> the normalised columns of its first non-blank row."""
     from python_calamine import CalamineWorkbook
 
-    from audit.intake.readers import norm_header
+    import zipfile
 
+    from audit.intake.readers import inspect_xlsx, norm_header
+
+    # The parser runs here in this process: only on a workbook the reader's checks pass (a hostile one would
+    # abort the whole process); anything damaged is left to read_table, which says why in one line.
     try:
+        with zipfile.ZipFile(path) as zf:
+            inspect_xlsx(zf, str(path))
         wb = CalamineWorkbook.from_path(str(path))
-    except Exception:  # a damaged workbook: read_table gives the clear message
+        out = {}
+        for name in wb.sheet_names:
+            rows = wb.get_sheet_by_name(name).to_python(nrows=30)
+            first = next((r for r in rows if any(str(v).strip() for v in r)), None)
+            if first is not None:
+                out[name] = {norm_header(v) for v in first if str(v).strip()}
+        return out
+    except Exception:
         return {}
-    out = {}
-    for name in wb.sheet_names:
-        rows = wb.get_sheet_by_name(name).to_python(nrows=30)
-        first = next((r for r in rows if any(str(v).strip() for v in r)), None)
-        if first is not None:
-            out[name] = {norm_header(v) for v in first if str(v).strip()}
-    return out
 
 
 def _check_file(path: Path, label: str, raw: pd.DataFrame, la_code: str | None,
