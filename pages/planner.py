@@ -145,11 +145,13 @@ def _plan_map(plan_args: tuple, viewer, large: bool):
 
 def planning_view() -> None:
     """Where N new homes of P places would bring most children within reach, on a map and in tables."""
-    p1, p2, p3 = st.columns([1, 1, 2])
+    # On a shared screen the plan's inputs go behind one button, so the map is on the first screen.
+    box = ui.controls("Change the plan")
+    p1, p2, p3 = box.columns([1, 1, 2])
     homes = p1.number_input("New homes", 1, planner.MAX_HOMES, key="plan_homes")
     places = p2.number_input("Places in each", 1, planner.MAX_PLACES, key="plan_places")
     target = p3.selectbox("Planned for", list(options), format_func=options.get, key="plan_for")
-    q1, q2, q3 = st.columns([1, 1, 2])
+    q1, q2, q3 = box.columns([1, 1, 2])
     if st.session_state.get("plan_min", 1) > places:
         st.session_state["plan_min"] = int(places)
     least = q1.number_input("At least this many children a home", 1, int(places), key="plan_min",

@@ -64,8 +64,10 @@ def download_csv(page, label: str, last: bool = False):
 
     buttons = page.get_by_test_id("stDownloadButton").filter(has_text=label)
     button = buttons.last if last else buttons.first
-    button.wait_for(timeout=30_000)
-    with page.expect_download() as info:
+    button.wait_for(timeout=60_000)
+    # A click during a script run can hit a button whose file the run is about to replace: no download comes.
+    wait_for_app_idle(page)
+    with page.expect_download(timeout=120_000) as info:
         button.click()
     raw = open(info.value.path(), "rb").read()
     return info.value.suggested_filename, raw, pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str)

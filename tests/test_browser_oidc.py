@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 
 from audit.access.store import AccessStore, cli_account
-from tests.browser_support import ROOT, free_port, wait_for_app_idle
+from tests.browser_support import ROOT, download_csv, free_port, wait_for_app_idle
 
 pytestmark = pytest.mark.browser
 MANAGER = "manager@norfolk.example"
@@ -80,14 +80,13 @@ def test_oidc_sign_in_maps_the_email_to_its_account(page, sso_app):
     assert ((log["action"] == "sign_in") & (log["actor"] == MANAGER) & (log["detail"] == "oidc")).any()
     # Every download is logged: a chart's data (ui.download) and a child-level extract of their own LA.
     page.goto(url + "/distance?la=Norfolk")
-    wait_for_app_idle(page)
-    with page.expect_download(timeout=60_000):
-        page.get_by_role("button", name="Download chart data (CSV)").first.click()
+    download_csv(page, "Download chart data (CSV)")
     page.goto(url + "/data?la=Norfolk&view=Extracts+%28CSV%29")
     page.wait_for_selector("text=Child-level needs profiles", timeout=60_000)
-    wait_for_app_idle(page)
     row = page.locator('[data-testid="stHorizontalBlock"]').filter(has_text="audit export children")
-    with page.expect_download(timeout=60_000) as dl:
+    row.get_by_role("button", name="Download CSV").wait_for(timeout=60_000)
+    wait_for_app_idle(page)
+    with page.expect_download(timeout=120_000) as dl:
         row.get_by_role("button", name="Download CSV").click()
     assert "child_id" in open(dl.value.path(), encoding="utf-8-sig").readline()
     deadline = time.time() + 20
