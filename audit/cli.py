@@ -76,7 +76,7 @@ def cmd_sample(db: Database, args) -> int:
 
 def cmd_import(db: Database, args) -> int:
     """Load one kind of input file (nothing changes if any file has an error)."""
-    from audit.intake import needs as import_needs
+    from audit import rounds
     from audit.intake import provision as import_provision
 
     if args.audit_date:
@@ -92,7 +92,7 @@ def cmd_import(db: Database, args) -> int:
             return _fail(["audit import needs takes exactly one FILE"])
         if not args.round:
             return _fail(["audit import needs needs --round LABEL"])
-        r = import_needs.load(db, args.files[0], args.round, audit_date=args.audit_date, progress=_progress,
+        r = rounds.load_needs(db, args.files[0], args.round, audit_date=args.audit_date, progress=_progress,
                               keep_other_las=args.keep_other_las)
         for w in r.warnings:
             print(f"warning: {w}", file=sys.stderr)

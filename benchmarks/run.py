@@ -30,7 +30,7 @@ from benchmarks.common import (RESULTS, ROOT, Row, machine, machine_line, markdo
 
 README = ROOT / "README.md"
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
-GROUP_ORDER = ["first_run", "build", "page", "browser", "analysis", "memory"]
+GROUP_ORDER = ["first_run", "build", "page", "browser", "analysis", "load", "memory"]
 
 
 def plan(quick: bool, scales: list[str]) -> list[tuple[str, list[str], str]]:
@@ -50,6 +50,9 @@ def plan(quick: bool, scales: list[str]) -> list[tuple[str, list[str], str]]:
         steps.append((f"browser {s}", ["benchmarks.bench_browser", "--scale", s,
                                        "--repeat", ("3" if quick else "8") if s == "regional" else "2", *extra],
                       f"browser-{s}.json"))
+    if "national" in scales and not quick:  # 20 sessions on one server: memory and errors under load (#19)
+        steps.append(("load national", ["benchmarks.bench_load", "--scale", "national", "--sessions", "20"],
+                      "load-national.json"))
     return steps
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from audit import extracts
+from audit import rounds as needs_rounds
 from audit.access.roles import DATA_OFFICER, ROLE_LABELS, Refused
 from audit.intake import ssda903 as import_903
 from audit.intake import needs as import_needs
@@ -188,7 +189,7 @@ def round_view() -> None:
             with _saved([up]) as paths:
                 if officer and not _officer_may(_needs_las(paths[0], up.name)):
                     return
-                _run("res_needs", "Checking the file", lambda p: import_needs.load(
+                _run("res_needs", "Checking the file", lambda p: needs_rounds.load_needs(
                     db, paths[0], label, audit_date=when.isoformat() if when else None, progress=p,
                     source_name=up.name, keep_other_las=keep or officer), kind="needs")
     res = _report("res_needs", "needs")

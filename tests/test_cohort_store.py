@@ -252,3 +252,71 @@ def test_cohort_extracts_need_stored_cohorts(sample_db):
         con.execute("DELETE FROM cohort_fits")
     with pytest.raises(KeyError, match="audit cohorts"):
         extracts.export(sample_db, "cohort_summary", viewer=Viewer())
+
+
+# --- one fit per round, however many visitors ask at once -------------------------------------------
+def test_visitors_asking_together_share_one_fit_and_see_its_progress():
+    import threading
+    import time
+
+    calls, seen = [], {1: [], 2: []}
+    started = threading.Event()
+
+    def slow(progress):
+        calls.append(1)
+        started.set()
+        for i in range(1, 6):
+            progress(i / 5, f"step {i}")
+            time.sleep(0.25)
+        return "fit"
+
+    key = ("test-single-flight", time.time())
+    out = {}
+    first = threading.Thread(target=lambda: out.setdefault(1, cohort_store._memo(key, slow, lambda f, t: seen[1].append(t))))
+    first.start()
+    started.wait(5)
+    second = threading.Thread(target=lambda: out.setdefault(2, cohort_store._memo(key, slow, lambda f, t: seen[2].append(t))))
+    second.start()
+    first.join(10), second.join(10)
+    assert out == {1: "fit", 2: "fit"} and len(calls) == 1
+    assert seen[2] and all("another visitor" in t for t in seen[2])  # the waiter was shown the first fit's progress
+
+
+def test_a_fit_that_stops_is_taken_over_by_the_next_visitor():
+    import threading
+    import time
+
+    class Left(BaseException):
+        """Streamlit stops a script run with an exception when its visitor leaves."""
+
+    calls = []
+    started = threading.Event()
+
+    def stopped(progress):
+        calls.append("stopped")
+        started.set()
+        time.sleep(0.3)
+        raise Left()
+
+    key = ("test-takeover", time.time())
+    failed = []
+    t = threading.Thread(target=lambda: failed.append(pytest.raises(Left, cohort_store._memo, key, stopped)))
+    t.start()
+    started.wait(5)
+    assert cohort_store._memo(key, lambda p: calls.append("again") or "fit") == "fit"
+    t.join(5)
+    assert calls == ["stopped", "again"] and failed
+
+
+def test_importing_a_round_fits_and_stores_its_cohorts(tmp_path, capsys, truth):
+    from audit.db import Database
+
+    db_path = tmp_path / "a.duckdb"
+    for kind, files in (("homes", ["homes.csv"]), ("needs", ["needs.csv"])):
+        extra = ["--round", "2025 Q1"] if kind == "needs" else []
+        assert cli.main(["import", kind, *[str(SAMPLE_DATA / f) for f in files], *extra, "--db", str(db_path)]) == 0
+    db = Database(db_path)
+    rid = int(db.q("rounds")["round_id"].iat[0])
+    st = cohort_store.stored(db, rid)
+    assert st is not None and st.k == 3  # no visitor of the Cohorts page has to wait for a fit
+    assert ari_vs_truth(stored_labels(db, rid), truth) >= 0.8

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 import numpy as np
@@ -34,9 +34,6 @@ K_RANGE = range(2, 9)
 SEED = 0
 N_BOOT = 20
 NEEDS_LEVEL = "codes"  # what cohorts are fitted on: the 22 binary need codes
-# Rounds up to this size are fitted while a database is built (about 1.5 s for the 650-child
-# sample); larger ones take up to a minute, so they are fitted when first needed instead.
-EAGER_MAX_CHILDREN = 5_000
 
 
 def _noop(fraction: float, text: str) -> None:
@@ -63,18 +60,54 @@ def fingerprint(X: pd.DataFrame) -> str:
     return h.hexdigest()
 
 
-def _memo(key: tuple, compute: Callable[[], object]):
-    """Return a memoised result or compute and keep it (a few dozen recent results)."""
-    with _LOCK:
-        if key in _MEMO:
-            _MEMO.move_to_end(key)
-            return _MEMO[key]
-    value = compute()
-    with _LOCK:
-        _MEMO[key] = value
-        while len(_MEMO) > _MEMO_SIZE:
-            _MEMO.popitem(last=False)
-    return value
+@dataclass
+class _Flight:
+    """A fit under way: callers asking for the same fit wait for it and are shown its progress."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    fraction: float = 0.0
+    text: str = "Starting"
+
+
+_FLIGHTS: dict[tuple, _Flight] = {}
+WAIT_POLL_S = 0.5
+
+
+def _memo(key: tuple, compute: Callable[[Progress], object], progress: Progress | None = None):
+    """Return a memoised result or compute and keep it (a few dozen recent results).
+
+    One computation per key at a time: six visitors opening Cohorts together share one fit,
+    each shown its progress, instead of six fits fighting for the same CPUs. A caller whose
+    fit stopped (a visitor left mid-run) leaves the next waiter to start it again.
+    """
+    progress = progress or _noop
+    while True:
+        with _LOCK:
+            if key in _MEMO:
+                _MEMO.move_to_end(key)
+                return _MEMO[key]
+            flight = _FLIGHTS.get(key)
+            if flight is None:
+                flight = _FLIGHTS[key] = _Flight()
+                break
+        while not flight.done.wait(WAIT_POLL_S):
+            progress(flight.fraction, f"{flight.text} (a fit another visitor started)")
+
+    def relay(fraction: float, text: str) -> None:
+        flight.fraction, flight.text = fraction, text
+        progress(fraction, text)
+
+    try:
+        value = compute(relay)
+        with _LOCK:
+            _MEMO[key] = value
+            while len(_MEMO) > _MEMO_SIZE:
+                _MEMO.popitem(last=False)
+        return value
+    finally:
+        with _LOCK:
+            _FLIGHTS.pop(key, None)
+        flight.done.set()
 
 
 def is_fitted(db: Database, round_id: int, method: str = "lca", k: int | None = None) -> bool:
@@ -86,7 +119,7 @@ def is_fitted(db: Database, round_id: int, method: str = "lca", k: int | None = 
 def search(db: Database, round_id: int, progress: Progress | None = None) -> cohorts.LcaSearch:
     """LCA for k = 2-8 on the round, so the BIC curve and any k the user picks are at hand."""
     X = round_matrix(db, round_id)
-    return _memo(("search", fingerprint(X)), lambda: cohorts.lca_search(X, K_RANGE, seed=SEED, progress=progress))
+    return _memo(("search", fingerprint(X)), lambda p: cohorts.lca_search(X, K_RANGE, seed=SEED, progress=p), progress)
 
 
 def bic_table(db: Database, round_id: int) -> pd.DataFrame:
@@ -113,9 +146,9 @@ def fit(db: Database, round_id: int, method: str = "lca", k: int | None = None,
         if k in s.fits:
             return s.fits[k]
         X = round_matrix(db, round_id)
-        return _memo(("lca", fingerprint(X), k), lambda: cohorts.fit_lca(X, k, seed=SEED))
+        return _memo(("lca", fingerprint(X), k), lambda p: cohorts.fit_lca(X, k, seed=SEED), progress)
     X = round_matrix(db, round_id)
-    return _memo(("kmodes", fingerprint(X), k), lambda: cohorts.fit_kmodes(X, k, seed=SEED))
+    return _memo(("kmodes", fingerprint(X), k), lambda p: cohorts.fit_kmodes(X, k, seed=SEED), progress)
 
 
 def _names_at(X: pd.DataFrame, labels) -> dict[int, str]:
@@ -409,7 +442,7 @@ def stability(db: Database, round_id: int, method: str = "lca", k: int | None = 
     k = chosen_k(db, round_id) if k is None else int(k)
     X = round_matrix(db, round_id)
     return _memo(("stability", fingerprint(X), method, k, n_boot),
-                 lambda: cohorts.stability(X, k, n_boot=n_boot, seed=SEED, method=method, progress=progress))
+                 lambda p: cohorts.stability(X, k, n_boot=n_boot, seed=SEED, method=method, progress=p), progress)
 
 
 def is_stability_known(db: Database, round_id: int, method: str, k: int, n_boot: int = N_BOOT) -> bool:

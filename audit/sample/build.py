@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Callable
 
 from audit.intake import ssda903 as import_903
-from audit.intake import needs as import_needs
 from audit.intake import provision as import_provision
+from audit import rounds
 from audit.db import Database, WriteError
 from audit.paths import SAMPLE_DATA
 
@@ -42,15 +42,9 @@ def load_files(db: Database, folder: Path, round_label: str, is_sample: bool, pr
         history = import_903.load(db, [returns], derive_round=False,
                                   progress=lambda f, t: progress(0.45 + 0.15 * f, f"SSDA903: {t}"))
     progress(0.6, "Importing the needs audit")
-    needs = import_needs.load(db, folder / "needs.csv", round_label, is_sample=is_sample,
-                              progress=lambda f, t: progress(0.6 + 0.35 * f, t))
-    # Maps, matching and forecasts use each child's cohort, so fit them now when that is quick
-    # (about 1.5 s regionally); a national-scale round is fitted on first visit to the cohorts page.
-    from audit.analysis import cohort_store
-
-    if needs.rows <= cohort_store.EAGER_MAX_CHILDREN:
-        progress(0.95, "Grouping children into cohorts")
-        cohort_store.fit_and_store(db, needs.round_id)
+    # Maps, matching and forecasts use each child's cohort: fitted and stored with the round, as for any import.
+    needs = rounds.load_needs(db, folder / "needs.csv", round_label, is_sample=is_sample,
+                              progress=lambda f, t: progress(0.6 + 0.38 * f, t))
     if is_sample:
         with db.write() as con:
             con.execute("INSERT OR REPLACE INTO meta VALUES ('sample', 'yes')")
