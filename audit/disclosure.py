@@ -588,6 +588,38 @@ def matrix_family(values: np.ndarray, row_totals: bool = True, col_totals: bool 
     return fam, t
 
 
+def cube_family(values: np.ndarray, published, exempt_first=()) -> tuple[Family, dict]:
+    """An N-way table of children (e.g. LA x age band x sex x placement type) with every margin a reader can pick.
+
+    Each view is a tuple with an index or None (all) per axis; `published(view)` says whether
+    readers can see it. Every published view is one count; where a view's finer views over an
+    axis are all published, the view is their sum (a relation). Views of a first-axis value in
+    `exempt_first` (an LA the viewer may see) are known to the viewer: never primary, always shown.
+    Returns the family and {view: count index}.
+    """
+    values = np.asarray(values, dtype=int)
+    fam = Family(n_atoms=values.size)
+    grid = np.arange(values.size).reshape(values.shape)
+    choices = [[None, *range(n)] for n in values.shape]
+    index: dict = {}
+    for view in np.ndindex(*[len(c) for c in choices]):
+        v = tuple(choices[a][i] for a, i in enumerate(view))
+        if not published(v):
+            continue
+        sel = tuple(slice(None) if x is None else x for x in v)
+        index[v] = fam.add_count(("view", v), np.ravel(grid[sel]), values[sel].sum())
+        if exempt_first and v[0] is not None and exempt_first[v[0]]:
+            fam.counts[index[v]].primary = False
+            fam.counts[index[v]].keep = True
+    for v, i in index.items():
+        for axis, x in enumerate(v):
+            if x is None:
+                parts = [index.get(v[:axis] + (j,) + v[axis + 1:]) for j in range(values.shape[axis])]
+                if all(p is not None for p in parts):
+                    fam.relations.append((i, parts))
+    return fam, index
+
+
 def atoms_of(t: dict, shape: tuple[int, int], rows=None, cols=None) -> np.ndarray:
     """Atom indices of a block of a matrix family's table (rows/cols: index lists or boolean masks, None = all)."""
     grid = np.arange(shape[0] * shape[1]).reshape(shape)

@@ -106,49 +106,80 @@ def from_query(query: dict[str, str], rounds: dict[str, int]) -> tuple[Filters, 
 
 
 # -- Protecting filter values against each other -------------------------------------------------------------
-# Every view is one cell of the LA x age band table, whose margins are the LA's all-ages view and the
-# region's view of that band. Showing the views one at a time lets a reader subtract: Central Bedfordshire
-# all ages 36, bands 10-12..18+ 7, 14, 14, 0, so ages 0-9 = 1. That table is protected as a whole
-# (audit.disclosure, MILP with its margins); a view whose cell is hidden shows none of its children's
-# figures, on every page. Sex and placement type (needs page only) are not in this table yet.
+# Every view is a margin of the round's LA x age band x sex x placement type table. Showing views one at a
+# time lets a reader subtract: Central Bedfordshire all ages 36, bands 10-12..18+ 7, 14, 14, 0, so ages
+# 0-9 = 1; or an LA's girls from all its children. Three two-way tables are protected, each as a whole with
+# its margins (audit.disclosure, MILP): LA x age band, LA x sex and LA x placement type. They share only the
+# LA axis, and any LA's split by age band fits any split by sex (a transport problem with those margins always
+# has a solution), so what one table shows cannot narrow another's hidden cells; a view hidden in any table is
+# hidden. Protecting the whole four-way table instead was measured on the sample: 132 s, and it hid the
+# region's own total. So sex or placement type with an age band, or both together, are shown only to whoever
+# may see that LA. A hidden view shows none of its children's figures, on every page.
 
 _HIDDEN_VIEWS: dict = {}
+SLICE_AXES = ("age_band", "sex", "placement")
 
 
-def hidden_views(db, round_id: int | None, viewer=None) -> frozenset:
-    """(la, band) views hidden for this viewer: la None = the whole region, band None = all ages."""
+def _hidden_in(counts, column: str, las: list, viewer) -> set:
+    """Views of one LA x <column> table hidden by its protection: {(la or None, value or None)}."""
     from audit import disclosure
+
+    values = ([b for b in AGE_BANDS if b in set(counts[column])] if column == "age_band" else
+              sorted(set(counts[column])))
+    t = counts.pivot_table(index="la_code", columns=column, values="n", aggfunc="sum", fill_value=0)
+    t = t.reindex(index=las, columns=values, fill_value=0)
+    # Unrecorded sex or placement type ('') is in every 'all' but cannot be picked as a view.
+    fam, index = disclosure.cube_family(t.to_numpy(int), lambda v: v[1] is None or values[v[1]] != "",
+                                        [viewer.may_see(la) for la in las])
+    pat = disclosure.protect(fam).pattern.counts
+    return {(None if i is None else las[i], None if j is None else values[j]) for (i, j), c in index.items() if pat[c]}
+
+
+def hidden_slices(db, round_id: int | None, viewer=None) -> frozenset:
+    """(la, band, sex, placement) views hidden for this viewer; None = all. Views with two of band, sex and
+    placement set are not in it: view_hidden shows them only to those who may see the LA."""
     from audit.suppress import PUBLIC
 
     viewer = viewer or PUBLIC
     key = (str(db.path), db.version, round_id, viewer)
     if key in _HIDDEN_VIEWS:
         return _HIDDEN_VIEWS[key]
-    counts = db.q("children_by_la_band", round_id=round_id)
-    table = counts.pivot_table(index="la_code", columns="age_band", values="n", aggfunc="sum", fill_value=0)
-    table = table.reindex(columns=[b for b in AGE_BANDS if b in table.columns])
+    counts = db.q("children_by_slice", round_id=round_id)
     out: set = set()
-    if table.size:
-        fam, t = disclosure.matrix_family(table.to_numpy(int), True, True,
-                                          [viewer.may_see(la) for la in table.index])
-        pat = disclosure.protect(fam).pattern.counts
-        for i, la in enumerate(table.index):
-            out |= {(la, band) for j, band in enumerate(table.columns) if pat[t["cells"][i, j]]}
-            if pat[t["rows"][i]]:
-                out.add((la, None))
-        out |= {(None, band) for j, band in enumerate(table.columns) if pat[t["cols"][j]]}
+    if not counts.empty:
+        las = sorted(counts["la_code"].unique())
+        for axis, column in enumerate(SLICE_AXES):
+            for la, value in _hidden_in(counts, column, las, viewer):
+                view = [la, None, None, None]
+                view[1 + axis] = value
+                out.add(tuple(view))
     if len(_HIDDEN_VIEWS) > 32:
         _HIDDEN_VIEWS.clear()
     _HIDDEN_VIEWS[key] = frozenset(out)
     return _HIDDEN_VIEWS[key]
 
 
-def view_hidden(db, f: Filters, viewer=None) -> bool:
-    """Whether this LA/age-band view must show none of its children's figures (see hidden_views)."""
-    if f.age_band is None and f.la is None:
+def hidden_views(db, round_id: int | None, viewer=None) -> frozenset:
+    """(la, band) views hidden for this viewer, all sexes and placement types: la None = the region, band None = all ages."""
+    return frozenset((la, band) for la, band, sex, placement in hidden_slices(db, round_id, viewer)
+                     if sex is None and placement is None)
+
+
+def view_hidden(db, f: Filters, viewer=None, sex: str | None = None, placement: str | None = None) -> bool:
+    """Whether this view (LA, age band and, on the needs page, sex or placement type) must show none of its figures."""
+    if sum(x is not None for x in (f.age_band, sex, placement)) > 1:
+        return not (viewer is not None and f.la is not None and viewer.may_see(f.la))
+    if f.age_band is None and f.la is None and sex is None and placement is None:
         return False
-    return (f.la, f.age_band) in hidden_views(db, f.round_id, viewer)
+    return (f.la, f.age_band, sex, placement) in hidden_slices(db, f.round_id, viewer)
 
 
-HIDDEN_VIEW_NOTE = ("Hidden: with the other age bands and LAs shown, this view's figures would reveal "
-                    "a count of fewer than 5 children.")
+HIDDEN_VIEW_NOTE = ("Hidden: with the other LAs, age bands, sexes and placement types shown, this view's figures "
+                    "would reveal a count of fewer than 5 children.")
+COMBINED_VIEW_NOTE = ("Hidden: sex or placement type together with an age band, or with each other, is shown only to "
+                      "those who may see this LA's children; choose one of them, or all ages, to see the figures.")
+
+
+def hidden_note(f: Filters, sex: str | None = None, placement: str | None = None) -> str:
+    """Why a hidden view shows nothing, in the words that fit how it was picked."""
+    return COMBINED_VIEW_NOTE if sum(x is not None for x in (f.age_band, sex, placement)) > 1 else HIDDEN_VIEW_NOTE

@@ -6,7 +6,7 @@ from audit import glossary
 from audit.analysis import cooccur
 from audit.charts import needs_page
 from audit.analysis import needs_view
-from audit.filters import quoted
+from audit.filters import hidden_note, quoted
 from audit.geography import region
 from audit.suppress import LEGEND
 from pages import ui
@@ -104,6 +104,8 @@ elif compare:
         ui.kpi_tiles(region_tiles, per_row=2)
 else:
     ui.kpi_tiles(tiles)
+if ui.cached(needs_view.is_hidden, sel, ctx.viewer):
+    st.info(hidden_note(ctx.filters, sel.sex, sel.placement), icon=":material/visibility_off:")
 s = cooccur.NUFFIELD_SUMMARY
 st.caption(f"Nuffield FJO nationally: mean {s['mean']:.1f} of 11 categories; {s['pct_more_than_one']:.0f}% with more "
            f"than one; {s['pct_4plus']:.0f}% with 4 or more ({cooccur.NUFFIELD_SOURCE}).")

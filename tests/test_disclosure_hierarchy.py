@@ -103,3 +103,76 @@ def test_overview_page_of_a_hidden_view_shows_dashes_and_the_note(app, sample_db
     shown = metrics(at)
     assert shown["Children in the audit"] == "–" and not any(v in ("<5", "c") for v in shown.values())
     assert any("would reveal" in c.value for c in at.caption)
+
+
+# --- sex and placement type (needs page) against LA and age band -------------------------------------------
+def _cube(db, rid):
+    """The round's children as an LA x band x sex x placement array, with each axis's values."""
+    c = db.q("children_by_slice", round_id=rid)
+    axes = [sorted(c["la_code"].unique()), [b for b in filters.AGE_BANDS if b in set(c["age_band"])],
+            sorted(c["sex"].unique()), sorted(c["placement"].unique())]
+    cube = np.zeros([len(a) for a in axes], int)
+    for la, band, sex, pl, n in c.itertuples(index=False):
+        cube[axes[0].index(la), axes[1].index(band), axes[2].index(sex), axes[3].index(pl)] += n
+    return cube, axes
+
+
+def _every_view_as_shown(db, rid, viewer) -> tuple[D.Published, int]:
+    """Children in every view a reader can pick (LA, band, sex, placement; None = all), as the app shows them."""
+    cube, axes = _cube(db, rid)
+    pub = D.Published(cube.size)
+    grid = np.arange(cube.size).reshape(cube.shape)
+    hidden_shown = 0
+    for view in np.ndindex(*[len(a) + 1 for a in axes]):
+        v = [None if i == 0 else axes[a][i - 1] for a, i in enumerate(view)]
+        if "" in v[2:]:  # unrecorded sex or placement type cannot be picked
+            continue
+        sel = tuple(slice(None) if i == 0 else i - 1 for i in view)
+        n = int(cube[sel].sum())
+        la, band, sex, pl = v
+        seen = la is not None and viewer.may_see(la)
+        if sum(x is not None for x in (band, sex, pl)) > 1 and not seen:
+            assert filters.view_hidden(db, Filters(rid, la, band), viewer, sex, pl)
+            continue  # shown as "–" throughout: it publishes nothing, not even "<5"
+        if filters.view_hidden(db, Filters(rid, la, band), viewer, sex, pl) and not seen:
+            shown = ("<5" if n < 5 else "c") if n else 0
+            hidden_shown += n > 0
+        else:
+            shown = "<5" if 1 <= n < 5 and not seen else n
+        pub.count(tuple(v), np.ravel(grid[sel]), shown)
+    return pub, hidden_shown
+
+
+@pytest.mark.parametrize("who", ["public", "luton_manager"])
+def test_no_view_by_sex_or_placement_type_gives_back_a_count_of_1_to_4(db, rid, who):
+    from audit.suppress import Viewer
+
+    viewer = PUBLIC if who == "public" else Viewer(frozenset({"E06000032"}))
+    pub, hidden = _every_view_as_shown(db, rid, viewer)
+    rep = pub.audit()
+    primaries = rep[rep["label"] == "<5"]
+    assert len(primaries) > 20 and hidden > len(primaries)  # there was something to protect, and it is hidden
+    assert D.narrowed(rep).empty, D.narrowed(rep).head(10).to_string()
+
+
+def test_without_the_protection_girls_from_all_children_gave_counts_back(db, rid):
+    cube, axes = _cube(db, rid)
+    pub = D.Published(cube.size)
+    grid = np.arange(cube.size).reshape(cube.shape)
+    for i, la in enumerate(axes[0]):  # each LA: all children and each sex, "<5" only where 1-4
+        pub.count((la, None), np.ravel(grid[i]), int(cube[i].sum()))
+        for k, sex in enumerate(axes[2]):
+            n = int(cube[i, :, k].sum())
+            pub.count((la, sex), np.ravel(grid[i, :, k]), "<5" if 1 <= n < 5 else n)
+    assert len(D.narrowed(pub.audit())) >= 3  # a lone "<5" sex in an LA is its total minus the others
+
+
+def test_sex_with_an_age_band_is_hidden_unless_the_viewer_may_see_the_la(db, rid):
+    from audit.suppress import Viewer
+
+    f = Filters(rid, "E06000032", "13-15")
+    assert filters.view_hidden(db, f, PUBLIC, "F", None)
+    assert not filters.view_hidden(db, f, Viewer(frozenset({"E06000032"})), "F", None)
+    assert filters.hidden_note(f, "F") == filters.COMBINED_VIEW_NOTE
+    sel = needs_view.Selection(f, "F", None)
+    assert needs_view.headline(db, sel, PUBLIC)["Children"] == "–"

@@ -133,7 +133,7 @@ def suppress_view(df: pd.DataFrame, counts: list[str], sel: Selection, viewer: V
     if may_see(sel, viewer):
         return Suppressed(df.copy().astype(object), df.copy(), pd.DataFrame(False, index=df.index, columns=df.columns))
     out = suppress(df, counts, rates=rates, col_totals=col_totals, shares=shares)
-    if db is not None and view_hidden(db, sel.filters, viewer):
+    if db is not None and view_hidden(db, sel.filters, viewer, sel.sex, sel.placement):
         for col in [*counts, *(rates or {})]:
             nonzero = pd.to_numeric(df[col], errors="coerce").fillna(0) != 0
             out.display.loc[nonzero, col] = SECONDARY
@@ -169,7 +169,7 @@ def headline(db: Database, sel: Selection, viewer: Viewer = PUBLIC) -> dict[str,
     n = s["n"]
     per_child = cooccur.as_matrix(X).sum(axis=1)
     own = may_see(sel, viewer)
-    if not own and view_hidden(db, sel.filters, viewer):
+    if not own and view_hidden(db, sel.filters, viewer, sel.sex, sel.placement):
         return {k: "–" for k in ("Children", "Mean needs", "With more than one", "With 4 or more")}
 
     def shown(value: float, fmt: str, part: int | None = None) -> str:
@@ -193,6 +193,8 @@ def summary_stats(db: Database, sel: Selection, viewer: Viewer = PUBLIC) -> dict
     X = matrix(db, sel, "categories")
     s = cooccur.summary(X)
     if s["n"] == 0 or (s["n"] < THRESHOLD and not may_see(sel, viewer)):
+        return None
+    if not may_see(sel, viewer) and view_hidden(db, sel.filters, viewer, sel.sex, sel.placement):
         return None
     four = int((cooccur.as_matrix(X).sum(axis=1) >= 4).sum())
     if (_small(four) or _small(s["n"] - four)) and not may_see(sel, viewer):
@@ -403,3 +405,8 @@ def combinations_for_figure(table: Suppressed) -> pd.DataFrame:
     d = table.display
     return pd.DataFrame({"combination": d["combination"].to_numpy(), "label": d["Combination"].to_numpy(),
                          "children": d["Children"].to_numpy()})
+
+
+def is_hidden(db: Database, sel: Selection, viewer: Viewer = PUBLIC) -> bool:
+    """Whether this view shows none of its figures to this viewer (see audit.filters.view_hidden)."""
+    return not may_see(sel, viewer) and view_hidden(db, sel.filters, viewer, sel.sex, sel.placement)
